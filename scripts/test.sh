@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Every test, from a fresh clone: installs what it needs (Chromium from Debian, npm packages,
+# the built wheel in .venv), then runs the sidecar typecheck and tests (real cgroup included),
+# the frontend typecheck and jest tests, and the Playwright end-to-end tests in Chromium.
+# Ends with one line "N passed, N failed, N skipped" summing all runners; exits non-zero if
+# anything failed. Logs and reports go to artifacts/.
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+set +e
+
+ARTIFACTS="$ROOT/artifacts"
+mkdir -p "$ARTIFACTS"
+PASSED=0 FAILED=0 SKIPPED=0 STATUS=0
+START=$SECONDS
+
+# Adds a runner's counts; a step that failed without reporting a failed test counts as one failure.
+count() { # name exit-code passed failed skipped
+  echo "--> $1: exit $2, $3 passed, $4 failed, $5 skipped ($((SECONDS - START)) s elapsed)"
+  PASSED=$((PASSED + $3)) SKIPPED=$((SKIPPED + $5))
+  if [ "$2" -ne 0 ] && [ "$4" -eq 0 ]; then FAILED=$((FAILED + 1)); else FAILED=$((FAILED + $4)); fi
+  [ "$2" -eq 0 ] || STATUS=1
+}
+
+finish() {
+  echo
+  echo "total time: $((SECONDS - START)) s"
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+  exit "$STATUS"
+}
+
+run_logged() { # name command...: runs with output to the console and artifacts/<name>.log
+  local name="$1"
+  shift
+  step "$name: $*"
+  (cd "$ROOT" && "$@") 2>&1 | tee "$ARTIFACTS/$name.log"
+  return "${PIPESTATUS[0]}"
+}
+
+# The node test runner ends with "# pass N" (TAP) or "ℹ pass N" (spec) lines.
+node_test_count() { # log-file field
+  grep -E "^(#|ℹ) $2 [0-9]+" "$1" | tail -1 | grep -oE '[0-9]+$' || echo 0
+}
+
+# jest ends with "Tests:       1 failed, 2 skipped, 10 passed, 13 total".
+jest_count() { # log-file field
+  grep -E '^Tests:' "$1" | tail -1 | grep -oE "[0-9]+ $2" | grep -oE '^[0-9]+' || echo 0
+}
+
+# ---- set-up: anything failing here is one failure and stops the run
+[ -x /usr/bin/chromium ] || apt_install chromium || { count setup 1 0 1 0; finish; }
+( set -e; setup_all ) 2>&1 | tee "$ARTIFACTS/setup.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || { count setup 1 0 1 0; finish; }
+echo "--> setup done ($((SECONDS - START)) s elapsed)"
+
+# ---- sidecar
+run_logged typecheck-sidecar npm run --silent typecheck:sidecar
+count typecheck:sidecar $? 0 0 0
+
+run_logged test-sidecar npm run --silent test:sidecar
+code=$?
+log="$ARTIFACTS/test-sidecar.log"
+count test:sidecar $code "$(node_test_count "$log" pass)" "$(node_test_count "$log" fail)" \
+  "$(($(node_test_count "$log" skipped) + $(node_test_count "$log" todo)))"
+
+# ---- frontend (typecheck + jest)
+run_logged test-frontend npm run --silent test:frontend
+code=$?
+log="$ARTIFACTS/test-frontend.log"
+count test:frontend $code "$(jest_count "$log" passed)" "$(jest_count "$log" failed)" \
+  "$(($(jest_count "$log" skipped) + $(jest_count "$log" todo)))"
+
+# ---- end-to-end: real JupyterLab from .venv, real Chromium, real cgroups
+export CGROUP_USAGE_VENV="$VENV"
+rm -f "$ARTIFACTS/playwright.json"
+run_logged test-e2e npx playwright test --config ui-tests/playwright.config.ts
+code=$?
+if [ -f "$ARTIFACTS/playwright.json" ]; then
+  read -r ok bad skipped < <(node -e '
+    const s = require(process.argv[1]).stats;
+    console.log(s.expected + s.flaky, s.unexpected, s.skipped);' "$ARTIFACTS/playwright.json")
+else
+  ok=0 bad=0 skipped=0
+fi
+count test:e2e $code "$ok" "$bad" "$skipped"
+
+finish
