@@ -1,0 +1,115 @@
+/**
+ * Reading the small files of /proc and cgroupfs, with the one rule for what counts as an error.
+ *
+ * What is an error and what is simply absent:
+ * - A file the kernel always provides where we look (the usage counters: v2 memory.current,
+ *   memory.stat, cpu.stat; v1 memory.usage_in_bytes, memory.stat, memory.limit_in_bytes,
+ *   cpuacct.usage; /proc/meminfo, /proc/stat, the online CPU list) is read with `required`:
+ *   missing is an error.
+ * - A file the kernel legitimately leaves out is read with `optional`: limits on the root
+ *   cgroup (memory.max, cpu.max, pids.max), pids.current in a root or pids-less cgroup,
+ *   swap files without swap accounting, cpuset files without the cpuset controller, PSI files
+ *   on older kernels. Missing means "none" or "unknown" (null), silently: reporting these
+ *   would repeat the same harmless message every second.
+ * - A file that exists but cannot be read (permissions, I/O) or parsed is always an error.
+ *
+ * Reads are synchronous on purpose: these are tiny in-memory files and a sync read costs a
+ * few µs where an async one costs a thread-pool round trip. The sidecar runs in its own
+ * process, so this never blocks the Jupyter server.
+ */
+import * as fs from 'node:fs';
+
+/** Collects the one-line reasons for whatever could not be read during one reading. */
+export class Problems {
+  readonly messages: string[] = [];
+
+  add(path: string, problem: string): void {
+    this.messages.push(`${path}: ${problem}`);
+  }
+}
+
+function readText(path: string, problems: Problems, required: boolean): string | null {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) {
+      return null;
+    }
+    problems.add(path, code === 'ENOENT' ? 'missing' : `cannot read (${code ?? String(error)})`);
+    return null;
+  }
+}
+
+/** A file that must exist: missing is an error. */
+export function readRequired(path: string, problems: Problems): string | null {
+  return readText(path, problems, true);
+}
+
+/** A file the kernel may leave out: missing is null without an error. */
+export function readOptional(path: string, problems: Problems): string | null {
+  return readText(path, problems, false);
+}
+
+/**
+ * Reads and parses one file; a parse result that is NaN or null becomes an error naming
+ * what was expected. Returns null when the file is absent or malformed.
+ */
+export function readParsed<T>(
+  path: string,
+  problems: Problems,
+  required: boolean,
+  parse: (text: string) => T,
+  expected: string
+): Exclude<T, null> | null {
+  const text = readText(path, problems, required);
+  if (text === null) {
+    return null;
+  }
+  const value = parse(text);
+  if (value === null || (typeof value === 'number' && Number.isNaN(value))) {
+    problems.add(path, `malformed (expected ${expected})`);
+    return null;
+  }
+  return value as Exclude<T, null>;
+}
+
+/**
+ * One integer key of a flat keyed file (memory.stat, cpu.stat, ...). Absent key → undefined
+ * (the caller decides whether that matters); a non-integer value → error and undefined.
+ */
+export function keyedValue(
+  values: Map<string, number>,
+  key: string,
+  path: string,
+  problems: Problems
+): number | undefined {
+  const value = values.get(key);
+  if (value !== undefined && Number.isNaN(value)) {
+    problems.add(path, `malformed ${key}`);
+    return undefined;
+  }
+  return value;
+}
+
+/**
+ * The tightest limit set anywhere on the path from the cgroup up to the mount point: the
+ * smallest value of `file` over `chain`. Infinity when no level sets one (or has the file).
+ */
+export function tightestLimit(
+  chain: string[],
+  file: string,
+  problems: Problems,
+  required: boolean,
+  parse: (text: string) => number,
+  expected: string
+): number {
+  let tightest = Infinity;
+  for (const dir of chain) {
+    const value = readParsed(`${dir}/${file}`, problems, required, parse, expected);
+    if (value !== null) {
+      tightest = Math.min(tightest, value);
+    }
+  }
+  return tightest;
+}
