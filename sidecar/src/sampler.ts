@@ -1,0 +1,180 @@
+/**
+ * The sampler: the only caller of the reader. One timer reads the cgroup files once per
+ * interval, turns two consecutive Readings into a Sample (CPU in use and throttling come
+ * from counter deltas), caches the latest Sample and keeps a bounded history. Everything
+ * the server answers comes from this cache, so N clients cost what one costs.
+ */
+import type { Sample } from '../../src/sample.js';
+import type { Reader, Reading } from './reading.js';
+
+/** A Reading with the monotonic time (seconds) at which the read started. */
+export interface TimedReading {
+  reading: Reading;
+  monotonicSeconds: number;
+}
+
+export type SampleListener = (sample: Sample) => void;
+
+/** History kept: at least one hour whatever the interval, within MAX_HISTORY_SAMPLES. */
+export const HISTORY_SECONDS = 3600;
+/** Bounds the memory of very short intervals (36,000 samples of ~1 KB each). */
+const MAX_HISTORY_SAMPLES = 36_000;
+
+function monotonicSeconds(): number {
+  return Number(process.hrtime.bigint()) / 1e9;
+}
+
+/** Reads once and notes when: the start of the read is what the counters belong to. */
+export async function timedRead(reader: Reader): Promise<TimedReading> {
+  const start = monotonicSeconds();
+  return { reading: await reader.read(), monotonicSeconds: start };
+}
+
+/** Δcounter / Δbase, or null when either side is unknown, the base did not move or a counter went back. */
+function rate(
+  previous: number | null | undefined,
+  current: number | null,
+  basePrevious: number | null | undefined,
+  baseCurrent: number | null
+): number | null {
+  if (previous == null || current === null || basePrevious == null || baseCurrent === null) {
+    return null;
+  }
+  const delta = current - previous;
+  const base = baseCurrent - basePrevious;
+  if (base <= 0 || delta < 0) {
+    return null;
+  }
+  return delta / base;
+}
+
+/**
+ * Builds the Sample for `current`. `previous` is the reading before it (null for the first):
+ * cpu.used = Δ usageSeconds / Δ elapsed seconds, throttledRatio = Δ nr_throttled / Δ nr_periods.
+ */
+export function toSample(previous: TimedReading | null, current: TimedReading, timestamp: number): Sample {
+  const { periods, throttledPeriods, ...cpu } = current.reading.cpu;
+  const before = previous?.reading.cpu;
+  const throttledRatio = rate(before?.throttledPeriods, throttledPeriods, before?.periods, periods);
+  return {
+    version: 1,
+    timestamp,
+    ...current.reading,
+    cpu: {
+      ...cpu,
+      used: rate(before?.usageSeconds, cpu.usageSeconds, previous?.monotonicSeconds, current.monotonicSeconds),
+      throttledRatio: throttledRatio === null ? null : Math.min(throttledRatio, 1)
+    }
+  };
+}
+
+/** Number of samples that cover HISTORY_SECONDS at this interval. */
+export function historyCapacity(intervalMs: number): number {
+  return Math.min(MAX_HISTORY_SAMPLES, Math.ceil((HISTORY_SECONDS * 1000) / intervalMs) + 1);
+}
+
+/** A fixed-size ring of samples, oldest overwritten first. */
+class SampleRing {
+  private readonly slots: (Sample | undefined)[];
+  private next = 0;
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.slots = new Array<Sample | undefined>(capacity);
+  }
+
+  push(sample: Sample): void {
+    this.slots[this.next] = sample;
+    this.next = (this.next + 1) % this.slots.length;
+    this.size = Math.min(this.size + 1, this.slots.length);
+  }
+
+  /** Samples with timestamp >= since, oldest first. */
+  since(since: number): Sample[] {
+    const found: Sample[] = [];
+    for (let i = 1; i <= this.size; i++) {
+      const sample = this.slots[(this.next - i + this.slots.length) % this.slots.length] as Sample;
+      if (sample.timestamp < since) {
+        break;
+      }
+      found.push(sample);
+    }
+    return found.reverse();
+  }
+}
+
+export class Sampler {
+  readonly intervalMs: number;
+  private readonly reader: Reader;
+  private readonly ring: SampleRing;
+  private readonly listeners = new Set<SampleListener>();
+  private timer: NodeJS.Timeout | null = null;
+  private reading = false;
+  private previous: TimedReading | null = null;
+  private latestSample: Sample | null = null;
+
+  constructor(reader: Reader, intervalMs: number) {
+    this.reader = reader;
+    this.intervalMs = intervalMs;
+    this.ring = new SampleRing(historyCapacity(intervalMs));
+  }
+
+  /** Takes a first reading at once, then one per interval. */
+  start(): void {
+    if (this.timer !== null) {
+      return;
+    }
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    // The server keeps the process alive; the timer alone should not.
+    this.timer.unref();
+    void this.tick();
+  }
+
+  stop(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** The latest sample, or null before the first read has finished. */
+  latest(): Sample | null {
+    return this.latestSample;
+  }
+
+  /** Cached samples of the last `seconds` seconds, oldest first. */
+  history(seconds: number): Sample[] {
+    return this.ring.since(Date.now() - seconds * 1000);
+  }
+
+  /** Calls `listener` with every new sample; returns the function that unsubscribes it. */
+  onSample(listener: SampleListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** One read; a tick that finds the previous read still running is skipped, so reads never overlap. */
+  private async tick(): Promise<void> {
+    if (this.reading) {
+      return;
+    }
+    this.reading = true;
+    let current: TimedReading;
+    try {
+      current = await timedRead(this.reader);
+    } catch (error) {
+      // Readers do not throw by contract; if one does, keep serving the last sample.
+      process.stderr.write(`cgroup-usage-sidecar: read failed: ${String(error)}\n`);
+      return;
+    } finally {
+      this.reading = false;
+    }
+    const sample = toSample(this.previous, current, Date.now());
+    this.previous = current;
+    this.latestSample = sample;
+    this.ring.push(sample);
+    for (const listener of this.listeners) {
+      listener(sample);
+    }
+  }
+}

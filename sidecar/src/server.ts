@@ -1,0 +1,251 @@
+/**
+ * The sidecar's HTTP and WebSocket server (routes in CONTRACT.md). Every answer comes from
+ * the sampler's cache: a request never triggers a read, and each new sample is serialised
+ * once and the same bytes are sent to every WebSocket client.
+ */
+import { once } from 'node:events';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ErrorResponse, HistoryResponse, Sample } from '../../src/sample.js';
+import { toJruMetrics } from './jru.js';
+import { PrometheusExposition } from './prometheus.js';
+import { HISTORY_SECONDS, type Sampler } from './sampler.js';
+
+export type ListenTarget = { unixSocket: string } | { host: string; port: number };
+
+const STREAM_PATH = '/api/v1/stream';
+/** A WebSocket client with more than this queued is too slow: it skips samples until it drains. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const DESCRIPTION = `cgroup-usage-sidecar: CPU and memory of this container, read from its cgroup files.
+GET /api/v1/metrics            latest sample (JSON)
+GET /api/v1/history?seconds=N  samples of the last N seconds (JSON)
+GET /api/v1/stream             every new sample (WebSocket)
+GET /api/metrics/v1            latest sample in jupyter-resource-usage's shape (JSON)
+GET /metrics                   Prometheus text exposition
+`;
+
+type Route = (url: URL, response: http.ServerResponse) => void | Promise<void>;
+
+function send(response: http.ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store'
+  });
+  response.end(body);
+}
+
+function sendJson(response: http.ServerResponse, status: number, json: string): void {
+  send(response, status, 'application/json; charset=utf-8', json);
+}
+
+function sendError(response: http.ServerResponse, status: number, error: string): void {
+  const body: ErrorResponse = { error };
+  sendJson(response, status, JSON.stringify(body));
+}
+
+/** The path a route is looked up by: query string ignored, trailing slash tolerated. */
+function routePath(rawUrl: string | undefined): { url: URL; path: string } {
+  const url = new URL(rawUrl ?? '/', 'http://sidecar');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  return { url, path };
+}
+
+/** Parses `seconds`: absent means the whole history; otherwise a positive whole number. */
+function parseSeconds(url: URL): number | null {
+  const raw = url.searchParams.get('seconds');
+  if (raw === null) {
+    return HISTORY_SECONDS;
+  }
+  const seconds = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : null;
+}
+
+/** True when a server answers on the Unix socket at `path`. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** Removes a socket file left behind by a sidecar that died; refuses to touch anything else. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let stats;
+  try {
+    stats = await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return;
+    }
+    throw error;
+  }
+  if (!stats.isSocket()) {
+    throw new Error(`${path} exists and is not a socket`);
+  }
+  if (await socketInUse(path)) {
+    throw new Error(`${path} is in use by another server`);
+  }
+  await unlink(path);
+}
+
+export class SidecarServer {
+  private readonly sampler: Sampler;
+  private readonly httpServer = http.createServer((request, response) => void this.handle(request, response));
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  private readonly prometheus = new PrometheusExposition();
+  private readonly unsubscribe: () => void;
+  private readonly routes = new Map<string, Route>([
+    ['/', (_url, response) => send(response, 200, 'text/plain; charset=utf-8', DESCRIPTION)],
+    ['/api/v1/metrics', (_url, response) => this.withSample(response, () => sendJson(response, 200, this.latestJson()))],
+    ['/api/v1/history', (url, response) => this.history(url, response)],
+    [STREAM_PATH, (_url, response) => sendError(response, 426, `${STREAM_PATH} is a WebSocket: send an Upgrade request`)],
+    [
+      '/api/metrics/v1',
+      (_url, response) =>
+        this.withSample(response, (sample) => sendJson(response, 200, JSON.stringify(toJruMetrics(sample))))
+    ],
+    ['/metrics', (_url, response) => this.metrics(response)]
+  ]);
+  private socketPath: string | null = null;
+  private jsonCache: { sample: Sample; json: string } | null = null;
+
+  constructor(sampler: Sampler) {
+    this.sampler = sampler;
+    this.unsubscribe = sampler.onSample(() => this.broadcast());
+    this.httpServer.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
+    this.wss.on('connection', (client) => this.connect(client));
+  }
+
+  /** Listens on a Unix socket (mode 0600) or a TCP port; resolves to where, e.g. `http://127.0.0.1:8080`. */
+  async listen(target: ListenTarget): Promise<string> {
+    if ('unixSocket' in target) {
+      await removeStaleSocket(target.unixSocket);
+      // The umask makes the socket private from the moment it exists; chmod makes sure.
+      const umask = process.umask(0o177);
+      try {
+        this.httpServer.listen(target.unixSocket);
+      } finally {
+        process.umask(umask);
+      }
+      await once(this.httpServer, 'listening');
+      this.socketPath = target.unixSocket;
+      await chmod(target.unixSocket, 0o600);
+      return `unix:${target.unixSocket}`;
+    }
+    this.httpServer.listen(target.port, target.host);
+    await once(this.httpServer, 'listening');
+    const address = this.httpServer.address() as net.AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  /** Stops listening, disconnects every client and removes the socket file. */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    for (const client of this.wss.clients) {
+      client.terminate();
+    }
+    this.wss.close();
+    if (this.httpServer.listening) {
+      const closed = once(this.httpServer, 'close');
+      this.httpServer.close();
+      this.httpServer.closeAllConnections();
+      await closed;
+    }
+    if (this.socketPath !== null) {
+      await unlink(this.socketPath).catch(() => undefined);
+      this.socketPath = null;
+    }
+  }
+
+  /** The latest sample as JSON, serialised once per sample whoever asks. */
+  private latestJson(): string {
+    const sample = this.sampler.latest() as Sample;
+    if (this.jsonCache?.sample !== sample) {
+      this.jsonCache = { sample, json: JSON.stringify(sample) };
+    }
+    return this.jsonCache.json;
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const { url, path } = routePath(request.url);
+    const route = this.routes.get(path);
+    if (route === undefined) {
+      sendError(response, 404, `no such route: ${path}`);
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('Allow', 'GET, HEAD');
+      sendError(response, 405, `${request.method} is not allowed on ${path}: use GET`);
+      return;
+    }
+    try {
+      await route(url, response);
+    } catch (error) {
+      if (!response.headersSent) {
+        sendError(response, 500, String(error));
+      }
+    }
+  }
+
+  /** Answers with `answer(sample)`, or 503 while the first sample is still being taken. */
+  private withSample(response: http.ServerResponse, answer: (sample: Sample) => void | Promise<void>): void | Promise<void> {
+    const sample = this.sampler.latest();
+    if (sample === null) {
+      response.setHeader('Retry-After', '1');
+      sendError(response, 503, 'no sample yet: the first reading is in progress');
+      return;
+    }
+    return answer(sample);
+  }
+
+  private history(url: URL, response: http.ServerResponse): void {
+    const seconds = parseSeconds(url);
+    if (seconds === null) {
+      sendError(response, 400, `seconds must be a positive whole number, got ${JSON.stringify(url.searchParams.get('seconds'))}`);
+      return;
+    }
+    const body: HistoryResponse = { version: 1, intervalMs: this.sampler.intervalMs, samples: this.sampler.history(seconds) };
+    sendJson(response, 200, JSON.stringify(body));
+  }
+
+  private metrics(response: http.ServerResponse): void | Promise<void> {
+    return this.withSample(response, async (sample) => {
+      send(response, 200, this.prometheus.contentType, await this.prometheus.render(sample));
+    });
+  }
+
+  private upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (routePath(request.url).path !== STREAM_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (client) => this.wss.emit('connection', client, request));
+  }
+
+  private connect(client: WebSocket): void {
+    // A broken client must not throw into the process: drop it.
+    client.on('error', () => client.terminate());
+    if (this.sampler.latest() !== null) {
+      client.send(this.latestJson());
+    }
+  }
+
+  private broadcast(): void {
+    const json = this.latestJson();
+    for (const client of this.wss.clients) {
+      if (client.readyState === WebSocket.OPEN && client.bufferedAmount <= MAX_BUFFERED_BYTES) {
+        client.send(json);
+      }
+    }
+  }
+}
