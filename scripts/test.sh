@@ -69,6 +69,9 @@ count test:frontend $code "$(jest_count "$log" passed)" "$(jest_count "$log" fai
   "$(($(jest_count "$log" skipped) + $(jest_count "$log" todo)))"
 
 # ---- end-to-end: real JupyterLab from .venv, real Chromium, real cgroups
+run_logged typecheck-e2e npm run --silent typecheck:e2e
+count typecheck:e2e $? 0 0 0
+
 export CGROUP_USAGE_VENV="$VENV"
 rm -f "$ARTIFACTS/playwright.json"
 run_logged test-e2e npx playwright test --config ui-tests/playwright.config.ts

@@ -1,0 +1,177 @@
+/**
+ * A real `jupyter lab` from the test venv (where the built wheel is installed), on a free
+ * loopback port with a known token, with its own settings, workspace, runtime and notebook
+ * directories, optionally inside child cgroups or with an administrator's overrides.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inCgroups } from './cgroup';
+import { ARTIFACTS, VENV } from './paths';
+
+export const PLUGIN_ID = 'jupyterlab-cgroup-usage:plugin';
+/** Our plugin polling every second (the minimum) instead of 5 s keeps the tests short. */
+export const FAST_REFRESH = { refreshRate: 1000 };
+
+export interface LabOptions {
+  /** Names the log file artifacts/lab-<name>.log. */
+  name: string;
+  /** Start inside these cgroup directories. */
+  cgroupDirs?: string[];
+  /** Settings of our plugin in the user's settings (what the Settings Editor writes). */
+  userSettings?: Record<string, unknown>;
+  /** Contents of overrides.json in the application settings directory (the admin's defaults). */
+  overrides?: Record<string, unknown>;
+}
+
+export interface LabInfo {
+  /** Base URL, ending with '/'. */
+  url: string;
+  token: string;
+  pid: number;
+}
+
+export interface Lab extends LabInfo {
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function writeJson(file: string, value: unknown): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, JSON.stringify(value, null, 2));
+}
+
+/** Waits until the server answers /api/status, failing early if the process exits. */
+async function waitUntilReady(url: string, token: string, child: ChildProcess, log: string): Promise<void> {
+  const deadline = Date.now() + 90000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`jupyter lab exited (${child.exitCode ?? child.signalCode}); see ${log}`);
+    }
+    try {
+      const response = await fetch(`${url}api/status`, { headers: { Authorization: `token ${token}` } });
+      if (response.ok) {
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+  throw new Error(`jupyter lab did not answer within 90 s; see ${log}`);
+}
+
+export async function startLab(options: LabOptions): Promise<Lab> {
+  const home = mkdtempSync(join(tmpdir(), `cgroup-usage-e2e-${options.name}-`));
+  const port = await freePort();
+  const token = randomBytes(24).toString('hex');
+  const url = `http://127.0.0.1:${port}/`;
+  const userSettingsDir = join(home, 'user-settings');
+  const appSettingsDir = join(home, 'app-settings');
+  mkdirSync(join(home, 'notebooks'));
+
+  // No news or update checks: they pop up toasts and reach for the network.
+  writeJson(join(userSettingsDir, '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'), {
+    checkForUpdates: false,
+    fetchNews: 'false'
+  });
+  if (options.userSettings) {
+    writeJson(join(userSettingsDir, 'jupyterlab-cgroup-usage', 'plugin.jupyterlab-settings'), options.userSettings);
+  }
+  const args = [
+    join(VENV, 'bin', 'jupyter-lab'),
+    '--no-browser',
+    '--ip=127.0.0.1',
+    `--port=${port}`,
+    '--ServerApp.port_retries=0',
+    `--IdentityProvider.token=${token}`,
+    `--ServerApp.root_dir=${join(home, 'notebooks')}`,
+    `--LabApp.user_settings_dir=${userSettingsDir}`,
+    `--LabApp.workspaces_dir=${join(home, 'workspaces')}`
+  ];
+  if (options.overrides) {
+    // The admin's overrides.json lives in the application settings directory
+    // (<sys.prefix>/share/jupyter/lab/settings by default); a private one keeps the venv clean.
+    writeJson(join(appSettingsDir, 'overrides.json'), options.overrides);
+    args.push(`--LabApp.app_settings_dir=${appSettingsDir}`);
+  }
+  if (process.getuid?.() === 0) {
+    args.push('--allow-root');
+  }
+  const command = options.cgroupDirs ? inCgroups(options.cgroupDirs, args) : args;
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const log = join(ARTIFACTS, `lab-${options.name}.log`);
+  const logStream = createWriteStream(log);
+  const child = spawn(command[0], command.slice(1), {
+    cwd: join(home, 'notebooks'),
+    // Its own process group, so stop() also reaches the sidecar it launches.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PATH: `${join(VENV, 'bin')}:${process.env.PATH}`,
+      JUPYTER_CONFIG_DIR: join(home, 'config'),
+      JUPYTER_DATA_DIR: join(home, 'data'),
+      JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
+      IPYTHONDIR: join(home, 'ipython')
+    }
+  });
+  child.stdout?.pipe(logStream);
+  child.stderr?.pipe(logStream);
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM'); // the server shuts its kernels down on SIGTERM
+      const timeout = new Promise<void>(resolve => setTimeout(resolve, 20000));
+      await Promise.race([exited, timeout]);
+    }
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // whatever is left in its process group
+    } catch {
+      // nothing left
+    }
+    rmSync(home, { recursive: true, force: true });
+  };
+
+  try {
+    await waitUntilReady(url, token, child, log);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, token, pid: child.pid!, stop };
+}
+
+/** The sidecar process a lab launched: its pid and its command line. */
+export function sidecarOf(labPid: number): { pid: number; args: string[] } | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (ppid === labPid && args.some(arg => arg.endsWith('cgroup-usage-sidecar.js'))) {
+        return { pid: Number(entry), args };
+      }
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return null;
+}

@@ -1,0 +1,53 @@
+/** Reading what the status item shows: its state, its text and the exact figures of its tooltip. */
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export const ITEM = '.jp-CgroupUsage-item';
+
+export interface ShownFigures {
+  /** Cores in use; null until the sidecar has two readings. */
+  cpuUsed: number | null;
+  cpuLimit: number;
+  /** Bytes, exact (from the tooltip). */
+  memoryUsed: number;
+  memoryLimit: number;
+  /** The status bar text, e.g. "CPU 0.1/2 · Mem 0.3/23.5 GiB". */
+  text: string;
+}
+
+export function statusItem(page: Page): Locator {
+  return page.locator(ITEM);
+}
+
+function bytes(text: string): number {
+  return Number(text.replace(/,/g, ''));
+}
+
+/** Parses the tooltip's exact figures; throws when they are not there (not available yet). */
+export function parseShown(title: string, text: string): ShownFigures {
+  const cpu = /CPU: (unknown|[\d.]+) of ([\d.]+) cores in use/.exec(title);
+  const memory = /in use: ([\d,]+) bytes; limit: ([\d,]+) bytes/.exec(title);
+  if (!cpu || !memory) {
+    throw new Error(`the status item's tooltip has no figures: ${JSON.stringify(title)}`);
+  }
+  return {
+    cpuUsed: cpu[1] === 'unknown' ? null : Number(cpu[1]),
+    cpuLimit: Number(cpu[2]),
+    memoryUsed: bytes(memory[1]),
+    memoryLimit: bytes(memory[2]),
+    text
+  };
+}
+
+export async function shownFigures(page: Page): Promise<ShownFigures> {
+  const item = statusItem(page);
+  await expect(item).toHaveAttribute('data-state', 'available');
+  const [title, text] = await Promise.all([item.getAttribute('title'), item.innerText()]);
+  return parseShown(title ?? '', text);
+}
+
+/** Waits for the item to show figures, then for a CPU figure (the sidecar's second reading). */
+export async function waitForFigures(page: Page): Promise<ShownFigures> {
+  await expect(statusItem(page)).toHaveAttribute('data-state', 'available');
+  await expect.poll(async () => (await shownFigures(page)).cpuUsed, { timeout: 30000 }).not.toBeNull();
+  return shownFigures(page);
+}
