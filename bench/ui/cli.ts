@@ -1,0 +1,166 @@
+/**
+ * `npm run bench:ui [-- options]`: the frozen-UI benchmark over the grid of setups and
+ * cases, or with --footprint the sidecar's own footprint. See --help.
+ */
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCase, type CaseResult, type Timing } from './case.js';
+import { runFootprint } from './footprint.js';
+import { describeMachine } from './machine.js';
+import { goalLines, tableRows, writeReport, type Report } from './report.js';
+import { stopAllServers } from './server.js';
+import { SETUP_NAMES, setups, type SetupName } from './setups.js';
+import { prepareVenv } from './venv.js';
+
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const FULL_GRID = { setups: 'A1,A2,B,C', n: '0,32,64', gb: '0,2', k: '1,3' };
+const FULL_FOOTPRINT = { minutes: '10', clients: '20', interval: '1000' };
+
+const HELP = `npm run bench:ui -- [options]
+
+Grid (defaults: the full grid, about 30 min, written to docs/benchmarks/):
+  --setups A1,A2,B,C   which setups (A1 JRU defaults, A2 JRU track_cpu_percent, B ours, C neither)
+  --n 0,32,64          sleeping children the kernel forks
+  --gb 0,2             GiB of private memory the kernel fills before forking
+  --k 1,3              simulated browser tabs polling
+  --seconds 20         typing window (a key every --key-interval ms)
+  --key-interval 50
+  --quick              one small case per setup (GB=0, N=32, K=1, 5 s)
+  --out DIR            where ui.md, ui-results.json and ui-echo-p99.png go (footprint:
+                       footprint.md, footprint-results.json); default docs/benchmarks for
+                       the full grid or the default footprint, a temp dir otherwise
+Our wheel:
+  --wheel PATH         install this wheel (default: newest dist/*.whl, else built here)
+  --rebuild-wheel      build the wheel from the working tree even if dist/ has one
+  --upgrade-venv       pip install --upgrade the PyPI packages of bench/.venv
+Footprint mode:
+  --footprint          run the sidecar bundle alone with WebSocket clients instead
+  --minutes 10 --clients 20 --interval 1000
+`;
+
+function list(value: string): number[] {
+  return value.split(',').map(item => {
+    const number = Number(item);
+    if (!Number.isInteger(number) || number < 0) throw new Error(`not a non-negative integer: ${item}`);
+    return number;
+  });
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      setups: { type: 'string', default: FULL_GRID.setups },
+      n: { type: 'string', default: FULL_GRID.n },
+      gb: { type: 'string', default: FULL_GRID.gb },
+      k: { type: 'string', default: FULL_GRID.k },
+      seconds: { type: 'string', default: '20' },
+      'key-interval': { type: 'string', default: '50' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      wheel: { type: 'string' },
+      'rebuild-wheel': { type: 'boolean', default: false },
+      'upgrade-venv': { type: 'boolean', default: false },
+      footprint: { type: 'boolean', default: false },
+      minutes: { type: 'string', default: '10' },
+      clients: { type: 'string', default: '20' },
+      interval: { type: 'string', default: '1000' },
+      help: { type: 'boolean', default: false }
+    }
+  });
+  if (values.quick) Object.assign(values, { n: '32', gb: '0', k: '1', seconds: '5' });
+  const names = values.setups.split(',') as SetupName[];
+  const unknown = names.filter(name => !SETUP_NAMES.includes(name));
+  if (unknown.length > 0) throw new Error(`unknown setup ${unknown.join(', ')} (choose from ${SETUP_NAMES.join(', ')})`);
+  // Only a run with the published parameters overwrites the published figures.
+  const isFull = values.footprint
+    ? (Object.keys(FULL_FOOTPRINT) as (keyof typeof FULL_FOOTPRINT)[]).every(key => values[key] === FULL_FOOTPRINT[key])
+    : !values.quick && (Object.keys(FULL_GRID) as (keyof typeof FULL_GRID)[]).every(key => values[key] === FULL_GRID[key]);
+  return {
+    ...values,
+    setupNames: names,
+    ns: list(values.n),
+    gbs: list(values.gb),
+    ks: list(values.k).filter(k => k > 0),
+    timing: { seconds: Number(values.seconds), keyIntervalMs: Number(values['key-interval']), warmupMs: 2000 } as Timing,
+    out: values.out ?? (isFull ? join(REPO_ROOT, 'docs', 'benchmarks') : join(tmpdir(), 'bench-ui'))
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (options.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (options.footprint) {
+    await runFootprint(REPO_ROOT, {
+      minutes: Number(options.minutes),
+      clients: Number(options.clients),
+      intervalMs: Number(options.interval),
+      out: options.out
+    });
+    return;
+  }
+
+  const venv = prepareVenv(REPO_ROOT, {
+    needWheel: options.setupNames.includes('B'),
+    wheel: options.wheel ? resolve(options.wheel) : null,
+    rebuildWheel: options['rebuild-wheel'],
+    upgrade: options['upgrade-venv']
+  });
+  const all = setups(REPO_ROOT);
+  const report: Report = {
+    command: ['npm run bench:ui', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    machine: describeMachine(),
+    loadAtEnd: [],
+    timing: options.timing,
+    setups: options.setupNames.map(name => all[name]),
+    versions: venv.versions,
+    wheel: venv.wheel,
+    results: [],
+    failures: []
+  };
+  const total = options.gbs.length * options.ns.length * options.ks.length * options.setupNames.length;
+  const started = Date.now();
+  // Setups innermost: the four setups of a case run back to back under similar background load.
+  for (const gb of options.gbs) {
+    for (const n of options.ns) {
+      for (const k of options.ks) {
+        for (const name of options.setupNames) {
+          const done = report.results.length + report.failures.length;
+          process.stdout.write(`[${done + 1}/${total}] (${name}) GB=${gb} N=${n} K=${k} ... `);
+          try {
+            const result: CaseResult = await runCase(all[name], { gb, n, k }, options.timing, venv);
+            report.results.push(result);
+            console.log(`echo p99 ${result.echo.p99.toFixed(1)} ms, server CPU ${result.serverCpu.toFixed(2)} s`);
+          } catch (error) {
+            const message = (error as Error).message;
+            report.failures.push({ setup: name, gb, n, k, error: message });
+            console.log(`FAILED: ${message}`);
+          }
+        }
+      }
+    }
+  }
+  report.loadAtEnd = loadavg().map(value => Math.round(value * 100) / 100);
+  console.log(`\n${tableRows(report.results).join('\n')}\n\n${goalLines(report.results).join('\n')}`);
+  writeReport(report, options.out, venv);
+  console.log(`\n${total} cases in ${((Date.now() - started) / 60_000).toFixed(1)} min; written to ${options.out}`);
+  if (report.failures.length > 0) process.exitCode = 1;
+}
+
+/** Ctrl-C or kill: tear down every server (and what it started) before leaving. */
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping servers ...`);
+    void stopAllServers().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch(error => {
+    console.error((error as Error).message);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAllServers());

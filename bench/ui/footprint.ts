@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:ui -- --footprint`: the sidecar bundle alone, sampling every --interval ms
+ * with --clients WebSocket clients on /api/v1/stream for --minutes; its CPU share of one
+ * core and its RSS over time. Goals: CPU ≤ 0.5 %, RSS ≤ 60 MB, no growth.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { describeMachine, machineMarkdown } from './machine.js';
+import { cpuSeconds, rssBytes } from './proc.js';
+import { median } from './stats.js';
+
+const BUNDLE = join('jupyterlab_cgroup_usage', 'sidecar', 'cgroup-usage-sidecar.js');
+const LISTENING = /listening on http:\/\/[^\s]*:(\d+)/;
+const SAMPLE_EVERY_MS = 5_000;
+/** Startup, JIT and the first GCs are not the steady state the goals are about. */
+const WARMUP_MS = 30_000;
+const CPU_GOAL_PERCENT = 0.5;
+const RSS_GOAL_BYTES = 60 * 2 ** 20;
+/** RSS "grew" if the last quarter's median exceeds the first quarter's by more than this. */
+const GROWTH_TOLERANCE_BYTES = 4 * 2 ** 20;
+
+export interface FootprintOptions {
+  minutes: number;
+  clients: number;
+  intervalMs: number;
+  out: string;
+}
+
+export async function runFootprint(repoRoot: string, options: FootprintOptions): Promise<void> {
+  console.log('npm run build:sidecar ...');
+  execFileSync('npm', ['run', '--silent', 'build:sidecar'], { cwd: repoRoot, stdio: 'inherit', timeout: 120_000 });
+  const sidecar = spawn('node', [BUNDLE, '--port', '0', '--interval', String(options.intervalMs)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  const stopSidecar = (): void => {
+    if (sidecar.exitCode === null) sidecar.kill('SIGKILL');
+  };
+  process.once('exit', stopSidecar);
+  const clients: WebSocket[] = [];
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`the sidecar printed no port within 30 s: ${output}`)), 30_000);
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        const match = LISTENING.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      };
+      sidecar.stdout.on('data', onData);
+      sidecar.stderr.on('data', onData);
+      sidecar.once('exit', code => reject(new Error(`the sidecar exited with ${code}: ${output}`)));
+    });
+
+    const received = new Array<number>(options.clients).fill(0);
+    for (let i = 0; i < options.clients; i++) {
+      const client = new WebSocket(`ws://127.0.0.1:${port}/api/v1/stream`);
+      client.on('message', () => received[i]++);
+      client.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        client.once('open', () => resolve());
+        client.once('error', reject);
+      });
+      clients.push(client);
+    }
+
+    console.log(`sidecar pid ${sidecar.pid} on port ${port}, ${options.clients} clients; warm-up ${WARMUP_MS / 1000} s ...`);
+    await sleep(WARMUP_MS);
+    const pid = sidecar.pid!;
+    const machine = describeMachine();
+    const startWall = performance.now();
+    const startCpu = cpuSeconds(pid)!;
+    const startReceived = received.reduce((a, b) => a + b, 0);
+    const samples: { seconds: number; rss: number }[] = [];
+    const endAt = startWall + options.minutes * 60_000;
+    while (performance.now() < endAt) {
+      const rss = rssBytes(pid);
+      if (rss === null) throw new Error('the sidecar exited during the run');
+      samples.push({ seconds: (performance.now() - startWall) / 1000, rss });
+      await sleep(Math.min(SAMPLE_EVERY_MS, Math.max(0, endAt - performance.now())));
+    }
+    const wallSeconds = (performance.now() - startWall) / 1000;
+    const cpuPercent = ((cpuSeconds(pid)! - startCpu) / wallSeconds) * 100;
+    samples.push({ seconds: wallSeconds, rss: rssBytes(pid)! });
+    const messages = received.reduce((a, b) => a + b, 0) - startReceived;
+
+    const quarter = Math.max(1, Math.floor(samples.length / 4));
+    const growth = median(samples.slice(-quarter).map(s => s.rss)) - median(samples.slice(0, quarter).map(s => s.rss));
+    const maxRss = Math.max(...samples.map(s => s.rss));
+    const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+    const lines = [
+      '# Sidecar footprint (`npm run bench:ui -- --footprint`)',
+      '',
+      `Command: \`npm run bench:ui -- --footprint --minutes ${options.minutes} --clients ${options.clients} --interval ${options.intervalMs}\``,
+      '',
+      ...machineMarkdown(machine),
+      '',
+      `The sidecar bundle (\`node ${BUNDLE} --port 0 --interval ${options.intervalMs}\`) with ${options.clients}`,
+      `WebSocket clients on /api/v1/stream, measured for ${(wallSeconds / 60).toFixed(1)} min after ${WARMUP_MS / 1000} s of warm-up;`,
+      `RSS sampled every ${SAMPLE_EVERY_MS / 1000} s. The clients received ${messages} messages`,
+      `(${(messages / options.clients / wallSeconds).toFixed(2)} per client per second).`,
+      '',
+      '| figure | value | goal |',
+      '|---|---|---|',
+      `| CPU, % of one core | ${cpuPercent.toFixed(2)} | ≤ ${CPU_GOAL_PERCENT} (${cpuPercent <= CPU_GOAL_PERCENT ? 'met' : 'NOT met'}) |`,
+      `| RSS at start / end / max, MB | ${mb(samples[0].rss)} / ${mb(samples[samples.length - 1].rss)} / ${mb(maxRss)} | max ≤ 60 (${maxRss <= RSS_GOAL_BYTES ? 'met' : 'NOT met'}) |`,
+      `| RSS growth (median of last quarter − first quarter), MB | ${mb(growth)} | none, ≤ ${mb(GROWTH_TOLERANCE_BYTES)} (${growth <= GROWTH_TOLERANCE_BYTES ? 'met' : 'NOT met'}) |`,
+      ''
+    ];
+    console.log(`\n${lines.join('\n')}`);
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(join(options.out, 'footprint.md'), lines.join('\n'));
+    const results = { machine, options, cpuPercent, wallSeconds, messages, growth, samples };
+    writeFileSync(join(options.out, 'footprint-results.json'), JSON.stringify(results, null, 2) + '\n');
+    console.log(`written to ${options.out}`);
+  } finally {
+    for (const client of clients) client.terminate();
+    stopSidecar();
+  }
+}

