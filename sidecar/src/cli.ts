@@ -1,0 +1,76 @@
+/**
+ * Entry point of the sidecar: `--once` prints one sample; otherwise the sampler runs and
+ * the server answers on a Unix socket or a TCP port until SIGTERM/SIGINT.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseOptions, USAGE, UsageError, type CliOptions } from './options.js';
+import { createReader } from './reader.js';
+import type { Reader } from './reading.js';
+import { Sampler, timedRead, toSample } from './sampler.js';
+import { SidecarServer } from './server.js';
+
+const NAME = 'cgroup-usage-sidecar';
+/** --once measures CPU in use over this window, so that cpu.used is not null. */
+const ONCE_WINDOW_MS = 250;
+/** Shutdown waits this long for connections to close before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+async function printOneSample(reader: Reader): Promise<void> {
+  const first = await timedRead(reader);
+  await delay(ONCE_WINDOW_MS);
+  const second = await timedRead(reader);
+  process.stdout.write(`${JSON.stringify(toSample(first, second, Date.now()), null, 2)}\n`);
+}
+
+async function serve(reader: Reader, options: CliOptions): Promise<void> {
+  const sampler = new Sampler(reader, options.intervalMs);
+  const server = new SidecarServer(sampler);
+  sampler.start();
+  let where: string;
+  try {
+    where = await server.listen(options.listen);
+  } catch (error) {
+    process.stderr.write(`${NAME}: cannot listen: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`${NAME}: listening on ${where}\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    sampler.stop();
+    setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+    void server.close().finally(() => process.exit(0));
+  };
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(signal, stop);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${NAME}: ${error.message} (see --help)\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const reader = createReader({
+    procRoot: options.procRoot,
+    sysRoot: options.sysRoot,
+    diskPath: options.diskPath,
+    env: process.env
+  });
+  await (options.once ? printOneSample(reader) : serve(reader, options));
+}
+
+void main(process.argv.slice(2));

@@ -1,0 +1,229 @@
+/**
+ * The CLI from outside, as scripts and jupyter-server-proxy run it: spawned with tsx (what
+ * `npm run sidecar` runs) and as the esbuild bundle the wheel ships, run from a directory
+ * with no node_modules.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
+import type { Sample } from '../../src/sample.js';
+import { assertContractSample } from './contract-shape.js';
+
+const ROOT = resolve(__dirname, '../..');
+const TSX_CLI = ['--import', 'tsx', join(ROOT, 'sidecar/src/cli.ts')];
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function collect(child: ChildProcess): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolvePromise) =>
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }))
+  );
+}
+
+function run(command: string[], cwd = ROOT): Promise<Finished> {
+  return collect(spawn(process.execPath, command, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+interface Running {
+  child: ChildProcess;
+  where: string;
+  finished: Promise<Finished>;
+}
+
+/** Starts a serving sidecar and resolves once it printed where it listens. */
+function start(command: string[], cwd = ROOT): Promise<Running> {
+  const child = spawn(process.execPath, command, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const finished = collect(child);
+  return new Promise((resolvePromise, reject) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (\S+)/.exec(seen);
+      if (match) {
+        resolvePromise({ child, where: match[1] as string, finished });
+      }
+    });
+    void finished.then((result) => reject(new Error(`sidecar exited before listening: ${result.stderr}`)));
+  });
+}
+
+/** The first sample the stream sends: the cached one, or the first taken after connecting. */
+async function firstStreamed(url: string): Promise<Sample> {
+  const client = new WebSocket(url);
+  const [data] = (await once(client, 'message')) as [Buffer];
+  client.terminate();
+  return JSON.parse(data.toString()) as Sample;
+}
+
+function getOverSocket(socketPath: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolvePromise, reject) => {
+    http
+      .get({ socketPath, path }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolvePromise({ status: response.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('cgroup-usage-sidecar CLI', () => {
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sidecar-cli-'));
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--help prints every option of the contract and exits 0', async () => {
+    const result = await run([...TSX_CLI, '--help']);
+    assert.equal(result.code, 0);
+    for (const option of [
+      '--once',
+      '--unix-socket PATH',
+      '--port N',
+      '--host H',
+      '--interval MS',
+      '--proc-root DIR',
+      '--sys-root DIR',
+      '--disk-path PATH'
+    ]) {
+      assert.ok(result.stdout.includes(option), option);
+    }
+  });
+
+  const badOptions: [string[], string][] = [
+    [['--bogus'], '--bogus'],
+    [['--port', 'http'], '--port'],
+    [['--port', '70000'], '--port'],
+    [['--port'], '--port'],
+    [['--interval', '0'], '--interval'],
+    [['--interval', 'fast'], '--interval'],
+    [['--once=yes'], '--once'],
+    [['--proc-root', '/no/such/dir'], '--proc-root'],
+    [['--sys-root', '/etc/hostname'], '--sys-root'],
+    [['--unix-socket', 'x.sock', '--port', '1'], '--unix-socket'],
+    [['stray'], 'stray']
+  ];
+  for (const [args, named] of badOptions) {
+    it(`exits 2 with one line naming ${named} for: ${args.join(' ')}`, async () => {
+      const result = await run([...TSX_CLI, ...args]);
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, '');
+      const lines = result.stderr.split('\n').filter((line) => line !== '');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.ok(lines[0]?.includes(named), lines[0]);
+    });
+  }
+
+  it('--once prints one contract sample, with CPU in use measured, and exits 0', async () => {
+    const result = await run([...TSX_CLI, '--once', '--disk-path', dir]);
+    assert.equal(result.code, 0, result.stderr);
+    const sample = assertContractSample(JSON.parse(result.stdout));
+    assert.equal(typeof sample.cpu.used, 'number');
+    assert.ok((sample.cpu.used as number) >= 0);
+    assert.equal(sample.disk?.path, dir);
+  });
+
+  it('serves on a Unix socket (0600) and removes it on SIGTERM, exiting 0', async () => {
+    const socketPath = join(dir, 'term.sock');
+    const sidecar = await start([...TSX_CLI, '--unix-socket', socketPath, '--interval', '200']);
+    assert.equal(sidecar.where, `unix:${socketPath}`);
+    assert.equal((await stat(socketPath)).mode & 0o777, 0o600);
+    const streamed = assertContractSample(await firstStreamed(`ws+unix://${socketPath}:/api/v1/stream`));
+    const latest = await getOverSocket(socketPath, '/api/v1/metrics');
+    assert.equal(latest.status, 200);
+    assert.ok(assertContractSample(JSON.parse(latest.body)).timestamp >= streamed.timestamp);
+    sidecar.child.kill('SIGTERM');
+    const result = await sidecar.finished;
+    assert.equal(result.code, 0, result.stderr);
+    await assert.rejects(stat(socketPath), { code: 'ENOENT' });
+  });
+
+  it('stops on SIGINT the same way', async () => {
+    const socketPath = join(dir, 'int.sock');
+    const sidecar = await start([...TSX_CLI, '--unix-socket', socketPath]);
+    sidecar.child.kill('SIGINT');
+    assert.equal((await sidecar.finished).code, 0);
+    await assert.rejects(stat(socketPath), { code: 'ENOENT' });
+  });
+
+  it('listens on a free TCP port of 127.0.0.1 by default', async () => {
+    const sidecar = await start([...TSX_CLI]);
+    assert.match(sidecar.where, /^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    const response = await fetch(`${sidecar.where}/`);
+    assert.equal(response.status, 200);
+    sidecar.child.kill('SIGTERM');
+    assert.equal((await sidecar.finished).code, 0);
+  });
+
+  it('exits 1 with one line when the port is taken', async () => {
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as net.AddressInfo;
+    const result = await run([...TSX_CLI, '--port', String(port)]);
+    taken.close();
+    assert.equal(result.code, 1);
+    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0] as string, /cannot listen: .*EADDRINUSE/);
+  });
+});
+
+describe('the esbuild bundle, outside the checkout', () => {
+  let dir: string;
+  let bundle: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sidecar-bundle-'));
+    const built = join(dir, 'built.js');
+    // The package's own build script, with the output redirected away from the checkout.
+    await promisify(execFile)('npm', ['run', '--silent', 'build:sidecar', '--', `--outfile=${built}`], { cwd: ROOT });
+    bundle = join(dir, 'cgroup-usage-sidecar.js');
+    await copyFile(built, bundle);
+    await rm(built);
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs --once with no node_modules around', async () => {
+    await assert.rejects(stat(join(dir, 'node_modules')));
+    const result = await run([bundle, '--once'], dir);
+    assert.equal(result.code, 0, result.stderr);
+    const sample = assertContractSample(JSON.parse(result.stdout));
+    assert.equal(sample.disk?.path, dir);
+  });
+
+  it('serves Prometheus text and the stream (prom-client and ws bundled), stops on SIGTERM', async () => {
+    const sidecar = await start([bundle, '--port', '0', '--interval', '200'], dir);
+    const sample = await firstStreamed(`${sidecar.where.replace('http', 'ws')}/api/v1/stream`);
+    assertContractSample(sample);
+    const response = await fetch(`${sidecar.where}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /^cgroup_usage_memory_limit_bytes\{source="\w+"\} \d+$/m);
+    sidecar.child.kill('SIGTERM');
+    assert.equal((await sidecar.finished).code, 0);
+  });
+});
