@@ -1,0 +1,298 @@
+/**
+ * The state of the plugin: the latest sample, a bounded history for the charts, whether the
+ * sidecar is reachable (and if not, why), and OOM-kill events. It polls the sidecar with
+ * @lumino/polling (standby in hidden tabs, backoff on errors) and, while a details view
+ * watches, follows the live stream instead.
+ */
+import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
+import { type IPoll, Poll } from '@lumino/polling';
+import { type ISignal, Signal } from '@lumino/signaling';
+import { mergeHistory } from './history';
+import { oomKillsBetween } from './oom';
+import type { Sample } from './sample';
+import { DEFAULT_SETTINGS, type IUsageSettings } from './settings';
+import { type IStream, type ITransport, PLUGIN_ID } from './tokens';
+
+/**
+ * - disabled: the administrator's toggle is off; nothing is requested.
+ * - loading: enabled, no answer yet.
+ * - available: the latest poll or stream message was a sample.
+ * - unavailable: the latest request failed; `reason` says why.
+ */
+export type UsageState = 'disabled' | 'loading' | 'available' | 'unavailable';
+
+/** An increase of the OOM-kill counter between two samples. */
+export interface IOomKillEvent {
+  /** Kills since the previous sample. */
+  kills: number;
+  /** The cumulative count the cgroup reports now. */
+  total: number;
+  /** The memory limit that was exceeded, bytes. */
+  limit: number | null;
+}
+
+/** How far the poll backs off while the sidecar does not answer. */
+export const MAX_BACKOFF_MS = 60000;
+/** How much history the charts show. */
+export const DEFAULT_HISTORY_SECONDS = 300;
+/** Enough for DEFAULT_HISTORY_SECONDS at the sidecar's fastest useful rate (2 samples/s). */
+const MAX_HISTORY_LENGTH = 600;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class CgroupUsageModel implements IDisposable {
+  constructor(options: CgroupUsageModel.IOptions) {
+    this._transport = options.transport;
+    this._historyMs = (options.historySeconds ?? DEFAULT_HISTORY_SECONDS) * 1000;
+    this._settings = options.settings ?? DEFAULT_SETTINGS;
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this._pollOnce(),
+      frequency: CgroupUsageModel.pollFrequency(this._settings.refreshRate),
+      name: `${PLUGIN_ID}:metrics`,
+      // While the stream delivers, polling would only fetch the same samples again.
+      standby: () => this._streamDelivering || 'when-hidden'
+    });
+    this._state = this._settings.enabled ? 'loading' : 'disabled';
+    if (this._settings.enabled) {
+      void this._poll.start();
+    }
+  }
+
+  /** Emitted whenever anything shown may have changed (sample, state, settings). */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted when the OOM-kill counter increases between two samples. */
+  get oomKilled(): ISignal<this, IOomKillEvent> {
+    return this._oomKilled;
+  }
+
+  get state(): UsageState {
+    return this._state;
+  }
+
+  /** Why the sidecar is unavailable (empty otherwise). */
+  get reason(): string {
+    return this._reason;
+  }
+
+  /** The latest sample (null before the first one or while disabled). */
+  get sample(): Sample | null {
+    return this._latest;
+  }
+
+  /** Samples of the last minutes, oldest first. */
+  get history(): readonly Sample[] {
+    return this._history;
+  }
+
+  get historySeconds(): number {
+    return this._historyMs / 1000;
+  }
+
+  /** True while the live stream delivers samples (a details view is open). */
+  get live(): boolean {
+    return this._streamDelivering;
+  }
+
+  /** Why the live stream is not in use although a details view asked for it (null otherwise). */
+  get streamError(): string | null {
+    return this._streamError;
+  }
+
+  get settings(): IUsageSettings {
+    return this._settings;
+  }
+
+  /** Applies new settings at once: enabling/disabling starts/stops every request. */
+  set settings(value: IUsageSettings) {
+    if (this.isDisposed) {
+      return;
+    }
+    const previous = this._settings;
+    this._settings = value;
+    this._poll.frequency = CgroupUsageModel.pollFrequency(value.refreshRate);
+    if (!value.enabled && previous.enabled) {
+      this._closeStream();
+      void this._poll.stop();
+      this._state = 'disabled';
+      this._reason = '';
+      // A later re-enable starts afresh, like a first load (no OOM notice for old kills).
+      this._latest = null;
+      this._history = [];
+    } else if (value.enabled && !previous.enabled) {
+      this._state = 'loading';
+      void this._poll.start();
+      if (this._liveViews > 0) {
+        this._openLive();
+      }
+    } else if (value.enabled && value.refreshRate !== previous.refreshRate) {
+      // Apply the new rate now rather than after the pending (possibly long) interval.
+      void this._poll.refresh();
+    }
+    this._changed.emit();
+  }
+
+  /** Asks for a fresh sample now (no-op while disabled). */
+  refresh(): void {
+    if (this._settings.enabled && !this.isDisposed) {
+      void this._poll.refresh();
+    }
+  }
+
+  /**
+   * Called by a details view while it is shown: seeds the history from the sidecar and follows
+   * the live stream. Dispose the result when the view closes.
+   */
+  watchLive(): IDisposable {
+    this._liveViews++;
+    if (this._liveViews === 1) {
+      this._openLive();
+    }
+    return new DisposableDelegate(() => {
+      this._liveViews--;
+      if (this._liveViews === 0) {
+        this._closeStream();
+        this._streamError = null;
+      }
+    });
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._closeStream();
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  /** One poll tick. Rejecting makes the Poll back off; the reason is kept, never logged. */
+  private async _pollOnce(): Promise<void> {
+    let sample: Sample;
+    try {
+      sample = await this._transport.fetchMetrics();
+    } catch (error) {
+      if (this._settings.enabled && !this.isDisposed) {
+        this._setUnavailable(errorMessage(error));
+      }
+      throw error;
+    }
+    this._receive(sample);
+  }
+
+  private _receive(sample: Sample): void {
+    if (!this._settings.enabled || this.isDisposed) {
+      return; // An answer that arrived after the user switched the plugin off.
+    }
+    const previous = this._latest;
+    const isNew = previous === null || sample.timestamp > previous.timestamp;
+    const kills = isNew ? oomKillsBetween(previous, sample) : 0;
+    if (isNew) {
+      this._latest = sample;
+      this._history = mergeHistory(this._history, [sample], this._historyMs, MAX_HISTORY_LENGTH);
+    }
+    this._state = 'available';
+    this._reason = '';
+    this._changed.emit();
+    if (kills > 0) {
+      this._oomKilled.emit({ kills, total: sample.memory.oomKills ?? kills, limit: sample.memory.limit });
+    }
+  }
+
+  private _setUnavailable(reason: string): void {
+    if (this._state === 'unavailable' && this._reason === reason) {
+      return;
+    }
+    this._state = 'unavailable';
+    this._reason = reason;
+    this._changed.emit();
+  }
+
+  private _openLive(): void {
+    if (!this._settings.enabled || this._stream) {
+      return;
+    }
+    void this._seedHistory();
+    this._streamError = null;
+    const handlers = {
+      onSample: (sample: Sample) => {
+        this._streamDelivering = true;
+        this._receive(sample);
+      },
+      onClose: (reason: string) => {
+        this._stream = null;
+        this._streamDelivering = false;
+        this._streamError = reason;
+        // Fall back to polling for as long as the view stays open.
+        this.refresh();
+        this._changed.emit();
+      }
+    };
+    try {
+      this._stream = this._transport.openStream(handlers);
+    } catch (error) {
+      handlers.onClose(errorMessage(error));
+    }
+  }
+
+  private _closeStream(): void {
+    this._stream?.close();
+    this._stream = null;
+    this._streamDelivering = false;
+  }
+
+  private async _seedHistory(): Promise<void> {
+    let samples: Sample[];
+    try {
+      samples = (await this._transport.fetchHistory(this.historySeconds)).samples;
+    } catch {
+      return; // The charts then start from the samples this page has seen.
+    }
+    if (!this._settings.enabled || this.isDisposed || !Array.isArray(samples)) {
+      return;
+    }
+    this._history = mergeHistory(this._history, samples, this._historyMs, MAX_HISTORY_LENGTH);
+    this._changed.emit();
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _oomKilled = new Signal<this, IOomKillEvent>(this);
+  private _transport: ITransport;
+  private _poll: Poll;
+  private _settings: IUsageSettings;
+  private _state: UsageState;
+  private _reason = '';
+  private _latest: Sample | null = null;
+  private _history: Sample[] = [];
+  private _historyMs: number;
+  private _liveViews = 0;
+  private _stream: IStream | null = null;
+  private _streamDelivering = false;
+  private _streamError: string | null = null;
+  private _isDisposed = false;
+}
+
+export namespace CgroupUsageModel {
+  export interface IOptions {
+    transport: ITransport;
+    /** Initial settings (defaults when absent). */
+    settings?: IUsageSettings;
+    /** How much history the charts keep; default DEFAULT_HISTORY_SECONDS. */
+    historySeconds?: number;
+  }
+
+  /** Poll at the refresh rate; back off (x3, randomised) up to MAX_BACKOFF_MS on errors. */
+  export function pollFrequency(refreshRate: number): IPoll.Frequency {
+    return { interval: refreshRate, backoff: true, max: Math.max(refreshRate, MAX_BACKOFF_MS) };
+  }
+}

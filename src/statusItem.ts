@@ -1,0 +1,88 @@
+/**
+ * The status-bar item: "CPU 0.7/2 · Mem 1.2/4.0 GiB", coloured by warning level, the exact
+ * figures in its tooltip. It renders what summary.ts decides.
+ *
+ * Stable DOM for tests and end-to-end checks:
+ *   .jp-CgroupUsage-item                     the item; attributes:
+ *       data-state="loading|available|unavailable|disabled"
+ *       data-level="normal|warning|critical"  the worst level of the figures shown
+ *       title="..."                            the tooltip (figures and limit sources, or the reason)
+ *   .jp-CgroupUsage-part                     one figure, data-kind="cpu|memory|disk", data-level=...
+ *   .jp-CgroupUsage-warning / .jp-CgroupUsage-critical   on the item and on each part at that level
+ *   .jp-CgroupUsage-unavailable              the short text shown while the sidecar is unreachable
+ */
+import { Widget } from '@lumino/widgets';
+import { worstLevel, type UsageLevel } from './levels';
+import type { CgroupUsageModel } from './model';
+import {
+  LOADING_TEXT,
+  LOADING_TOOLTIP,
+  PART_SEPARATOR,
+  statusParts,
+  tooltipText,
+  UNAVAILABLE_TEXT,
+  unavailableTooltip
+} from './summary';
+
+const LEVEL_CLASSES: Record<UsageLevel, string | null> = {
+  normal: null,
+  warning: 'jp-CgroupUsage-warning',
+  critical: 'jp-CgroupUsage-critical'
+};
+
+function setLevel(node: HTMLElement, level: UsageLevel): void {
+  node.dataset.level = level;
+  for (const [candidate, className] of Object.entries(LEVEL_CLASSES)) {
+    if (className) {
+      node.classList.toggle(className, candidate === level);
+    }
+  }
+}
+
+export class UsageStatusItem extends Widget {
+  constructor(model: CgroupUsageModel) {
+    super();
+    this._model = model;
+    this.addClass('jp-CgroupUsage-item');
+    model.changed.connect(this.update, this);
+    this.update();
+  }
+
+  /** Whether the status bar should show the item: enabled, and at least one figure chosen. */
+  get isActive(): boolean {
+    const { show } = this._model.settings;
+    return this._model.state !== 'disabled' && (show.cpu || show.memory || show.disk);
+  }
+
+  protected onUpdateRequest(): void {
+    const { state, sample, settings, reason } = this._model;
+    const node = this.node;
+    node.dataset.state = state;
+    node.replaceChildren();
+    if (state === 'unavailable' || state === 'loading' || state === 'disabled' || !sample) {
+      const text = document.createElement('span');
+      text.className = state === 'unavailable' ? 'jp-CgroupUsage-unavailable' : 'jp-CgroupUsage-loading';
+      text.textContent = state === 'unavailable' ? UNAVAILABLE_TEXT : LOADING_TEXT;
+      node.appendChild(text);
+      node.title = state === 'unavailable' ? unavailableTooltip(reason) : LOADING_TOOLTIP;
+      setLevel(node, 'normal');
+      return;
+    }
+    const parts = statusParts(sample, settings);
+    parts.forEach((part, index) => {
+      if (index > 0) {
+        node.appendChild(document.createTextNode(PART_SEPARATOR));
+      }
+      const span = document.createElement('span');
+      span.className = 'jp-CgroupUsage-part';
+      span.dataset.kind = part.kind;
+      span.textContent = part.text;
+      setLevel(span, part.level);
+      node.appendChild(span);
+    });
+    node.title = tooltipText(sample, settings);
+    setLevel(node, worstLevel(parts.map(part => part.level)));
+  }
+
+  private _model: CgroupUsageModel;
+}
