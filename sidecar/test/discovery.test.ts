@@ -1,0 +1,118 @@
+/** Finding the cgroup directories from /proc/self/cgroup and /proc/self/mountinfo. */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+
+import { discover, parseMountinfo, parseProcCgroup } from '../src/discovery.js';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+
+function discoverFixture(name: string) {
+  const root = path.join(FIXTURES, name);
+  return { root, discovery: discover(path.join(root, 'proc'), path.join(root, 'sys')) };
+}
+
+describe('parsers', () => {
+  test('/proc/self/cgroup: v2, v1 joined controllers, named hierarchies, colons in paths', () => {
+    assert.deepEqual(parseProcCgroup('0::/a/b\n4:cpu,cpuacct:/docker/x\n1:name=systemd:/\n2:pids:/odd:name\n'), [
+      { controllers: [], path: '/a/b' },
+      { controllers: ['cpu', 'cpuacct'], path: '/docker/x' },
+      { controllers: ['name=systemd'], path: '/' },
+      { controllers: ['pids'], path: '/odd:name' }
+    ]);
+  });
+
+  test('mountinfo: only cgroup mounts, optional fields skipped, octal escapes decoded', () => {
+    const text = [
+      '22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw',
+      '26 23 0:24 / /sys/fs/cgroup rw,nosuid shared:4 master:2 - cgroup2 cgroup2 rw,nsdelegate',
+      '702 700 0:30 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro,relatime master:15 - cgroup cgroup rw,cpu,cpuacct',
+      '703 700 0:31 /with\\040space /mnt/cg\\040x rw - cgroup cgroup rw,memory'
+    ].join('\n');
+    assert.deepEqual(parseMountinfo(text), [
+      { version: 2, root: '/', mountPoint: '/sys/fs/cgroup', controllers: [] },
+      { version: 1, root: '/docker/abc', mountPoint: '/sys/fs/cgroup/cpu,cpuacct', controllers: ['rw', 'cpu', 'cpuacct'] },
+      { version: 1, root: '/with space', mountPoint: '/mnt/cg x', controllers: ['rw', 'memory'] }
+    ]);
+  });
+});
+
+describe('discover', () => {
+  test('v2 with a namespace: the mount point itself, no ancestors', () => {
+    const { root, discovery } = discoverFixture('v2-namespace');
+    assert.equal(discovery.kind, 'cgroup-v2');
+    assert.ok(discovery.kind === 'cgroup-v2');
+    const mount = path.join(root, 'sys/fs/cgroup');
+    assert.deepEqual(discovery.cgroup, { dir: mount, chain: [mount] });
+    assert.deepEqual(discovery.problems, []);
+  });
+
+  test('v2 nested without a namespace: the chain climbs to the mount point', () => {
+    const { root, discovery } = discoverFixture('v2-kubernetes-nested');
+    assert.ok(discovery.kind === 'cgroup-v2');
+    const mount = path.join(root, 'sys/fs/cgroup');
+    const { chain } = discovery.cgroup;
+    assert.equal(chain.length, 5);
+    assert.equal(chain[0], discovery.cgroup.dir);
+    assert.match(chain[0], /cri-containerd-0123.*\.scope$/);
+    assert.match(chain[1], /kubepods-burstable-pod6f1c2b3a_.*\.slice$/);
+    assert.equal(chain[3], path.join(mount, 'kubepods.slice'));
+    assert.equal(chain[4], mount);
+  });
+
+  test('hybrid: v1 wins when the v2 tree carries neither memory nor cpu; v2 kept for PSI', () => {
+    const { root, discovery } = discoverFixture('v1-hybrid-parent-limit');
+    assert.ok(discovery.kind === 'cgroup-v1');
+    const cgroupfs = path.join(root, 'sys/fs/cgroup');
+    assert.deepEqual(discovery.controllers.memory, {
+      dir: path.join(cgroupfs, 'memory/process_api/9fdd4c252c015ba1'),
+      chain: [
+        path.join(cgroupfs, 'memory/process_api/9fdd4c252c015ba1'),
+        path.join(cgroupfs, 'memory/process_api'),
+        path.join(cgroupfs, 'memory')
+      ]
+    });
+    assert.deepEqual(discovery.controllers.pids, { dir: path.join(cgroupfs, 'pids'), chain: [path.join(cgroupfs, 'pids')] });
+    assert.equal(discovery.unified?.dir, path.join(cgroupfs, 'unified'));
+  });
+
+  test('Docker v1: the mount root /docker/<id> is stripped; joined cpu,cpuacct share one directory', () => {
+    const { root, discovery } = discoverFixture('v1-docker-mount-root');
+    assert.ok(discovery.kind === 'cgroup-v1');
+    const cpu = path.join(root, 'sys/fs/cgroup/cpu,cpuacct');
+    assert.deepEqual(discovery.controllers.cpu, { dir: cpu, chain: [cpu] });
+    assert.deepEqual(discovery.controllers.cpuacct, { dir: cpu, chain: [cpu] });
+    assert.equal(discovery.controllers.memory?.dir, path.join(root, 'sys/fs/cgroup/memory'));
+    assert.equal(discovery.unified, null);
+    assert.deepEqual(discovery.problems, []);
+  });
+
+  test('no /proc/self/cgroup: host, silently', () => {
+    assert.deepEqual(discoverFixture('no-cgroup').discovery, { kind: 'host', problems: [] });
+  });
+
+  test('a path outside the mount root falls back to the mount point, with a problem', () => {
+    const { root, discovery } = discoverFixture('v2-outside-mount-root');
+    assert.ok(discovery.kind === 'cgroup-v2');
+    assert.equal(discovery.cgroup.dir, path.join(root, 'sys/fs/cgroup'));
+    assert.equal(discovery.problems.length, 1);
+    assert.match(discovery.problems[0], /outside the mount root/);
+  });
+
+  test('a mount point outside /sys is read where it is, not under --sys-root', () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-discovery-'));
+    try {
+      fs.mkdirSync(path.join(work, 'proc/self'), { recursive: true });
+      fs.mkdirSync(path.join(work, 'cg/job'), { recursive: true });
+      fs.writeFileSync(path.join(work, 'proc/self/cgroup'), '0::/job\n');
+      fs.writeFileSync(path.join(work, 'proc/self/mountinfo'), `40 31 0:38 / ${work}/cg rw - cgroup2 cgroup2 rw\n`);
+      const discovery = discover(path.join(work, 'proc'), '/nonexistent-sys');
+      assert.ok(discovery.kind === 'cgroup-v2');
+      assert.deepEqual(discovery.cgroup.chain, [path.join(work, 'cg/job'), path.join(work, 'cg')]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

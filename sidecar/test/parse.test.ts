@@ -1,0 +1,111 @@
+/** The pure parsers of /proc and cgroupfs formats. */
+import * as assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import {
+  finiteOrNull,
+  parseCfsQuota,
+  parseCpuListSize,
+  parseCpuMax,
+  parseInteger,
+  parseKeyedIntegers,
+  parseMaxOrInteger,
+  parseMeminfo,
+  parsePressure,
+  parseProcStatCpuSeconds,
+  parseV1MemoryLimit
+} from '../src/parse.js';
+
+describe('parseCpuListSize', () => {
+  test('counts ranges and single CPUs', () => {
+    assert.equal(parseCpuListSize('0-3,8,10-11\n'), 7);
+    assert.equal(parseCpuListSize('0'), 1);
+    assert.equal(parseCpuListSize('0-1'), 2);
+    assert.equal(parseCpuListSize('0-63'), 64);
+  });
+  test('an empty list is 0 CPUs', () => {
+    assert.equal(parseCpuListSize('\n'), 0);
+  });
+  test('rejects malformed lists', () => {
+    assert.equal(parseCpuListSize('0-'), null);
+    assert.equal(parseCpuListSize('3-1'), null);
+    assert.equal(parseCpuListSize('a,b'), null);
+    assert.equal(parseCpuListSize('0,,1'), null);
+  });
+});
+
+describe('parsePressure', () => {
+  test('reads some and full lines', () => {
+    const text = 'some avg10=1.45 avg60=1.04 avg300=1.19 total=7680871\nfull avg10=0.00 avg60=0.10 avg300=0.00 total=12\n';
+    assert.deepEqual(parsePressure(text), {
+      some: { avg10: 1.45, avg60: 1.04, avg300: 1.19, total: 7680871 },
+      full: { avg10: 0, avg60: 0.1, avg300: 0, total: 12 }
+    });
+  });
+  test('a missing full line (cpu.pressure on older kernels) is null', () => {
+    assert.deepEqual(parsePressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n'), {
+      some: { avg10: 0, avg60: 0, avg300: 0, total: 0 },
+      full: null
+    });
+  });
+  test('a missing or malformed some line is malformed', () => {
+    assert.equal(parsePressure('full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n'), null);
+    assert.equal(parsePressure('some avg10=x avg60=0.00 avg300=0.00 total=0\n'), null);
+    assert.equal(parsePressure('some avg10=0.00 avg60=0.00 total=0\n'), null);
+    assert.equal(parsePressure(''), null);
+  });
+});
+
+describe('key/value files', () => {
+  test('parseKeyedIntegers keeps integers and marks other values NaN', () => {
+    const values = parseKeyedIntegers('usage_usec 123\nnr_periods 7\nbad x\n\nthree fields here\n');
+    assert.equal(values.get('usage_usec'), 123);
+    assert.equal(values.get('nr_periods'), 7);
+    assert.ok(Number.isNaN(values.get('bad')));
+    assert.equal(values.has('three'), false);
+  });
+  test('parseMeminfo converts kB to bytes and keeps unitless counts', () => {
+    const values = parseMeminfo('MemTotal:       24684084 kB\nHugePages_Total:       0\nbroken line\n');
+    assert.equal(values.get('MemTotal'), 24684084 * 1024);
+    assert.equal(values.get('HugePages_Total'), 0);
+    assert.equal(values.size, 2);
+  });
+  test('parseProcStatCpuSeconds sums non-idle jiffies at 100 Hz', () => {
+    // user 100 + nice 5 + system 50 + irq 2 + softirq 3 + steal 40 = 200 jiffies; idle and iowait excluded.
+    assert.equal(parseProcStatCpuSeconds('cpu  100 5 50 9999 77 2 3 40 8 0\ncpu0 1 1 1 1 1 1 1 1 1 1\n'), 2);
+    assert.ok(Number.isNaN(parseProcStatCpuSeconds('intr 1 2 3\n')));
+  });
+});
+
+describe('limits', () => {
+  test('"max" means no limit', () => {
+    assert.equal(parseMaxOrInteger('max\n'), Infinity);
+    assert.equal(parseMaxOrInteger('4096\n'), 4096);
+    assert.ok(Number.isNaN(parseMaxOrInteger('maximum')));
+    assert.equal(finiteOrNull(parseMaxOrInteger('max')), null);
+  });
+  test('huge v1 values mean no limit', () => {
+    assert.equal(parseV1MemoryLimit('9223372036854771712\n'), Infinity);
+    assert.equal(parseV1MemoryLimit('4611686018427387904'), Infinity); // 2^62
+    assert.equal(parseV1MemoryLimit('536870912'), 536870912);
+    assert.ok(Number.isNaN(parseV1MemoryLimit('-1')));
+  });
+  test('cpu.max is quota/period cores', () => {
+    assert.equal(parseCpuMax('150000 100000\n'), 1.5);
+    assert.equal(parseCpuMax('max 100000'), Infinity);
+    assert.ok(Number.isNaN(parseCpuMax('100000')));
+    assert.ok(Number.isNaN(parseCpuMax('50000 0')));
+  });
+  test('v1 CFS quota: -1 means none', () => {
+    assert.equal(parseCfsQuota('50000\n', '100000\n'), 0.5);
+    assert.equal(parseCfsQuota('-1\n', '100000\n'), Infinity);
+    assert.ok(Number.isNaN(parseCfsQuota('50000', '0')));
+    assert.ok(Number.isNaN(parseCfsQuota('-2', '100000')));
+  });
+  test('parseInteger accepts only a whole non-negative integer', () => {
+    assert.equal(parseInteger(' 42\n'), 42);
+    assert.ok(Number.isNaN(parseInteger('')));
+    assert.ok(Number.isNaN(parseInteger('4.2')));
+    assert.ok(Number.isNaN(parseInteger('12abc')));
+  });
+});
