@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -37,8 +38,8 @@ function collect(child: ChildProcess): Promise<Finished> {
   );
 }
 
-function run(command: string[], cwd = ROOT): Promise<Finished> {
-  return collect(spawn(process.execPath, command, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+function run(command: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env): Promise<Finished> {
+  return collect(spawn(process.execPath, command, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 interface Running {
@@ -226,4 +227,63 @@ describe('the esbuild bundle, outside the checkout', () => {
     sidecar.child.kill('SIGTERM');
     assert.equal((await sidecar.finished).code, 0);
   });
+});
+
+/**
+ * `--once` over the readers' fixture trees: the sample must carry their expected Reading
+ * (sidecar/test/fixtures/<case>/expected.json, same normalisation of paths and disk figures),
+ * with the raw period counters replaced by the derived figures. The files do not change
+ * between the two reads, so CPU in use is 0 where usage is known and no period elapsed.
+ */
+describe('--once over the fixture trees', () => {
+  const fixtures = join(ROOT, 'sidecar/test/fixtures');
+  const cases = existsSync(fixtures)
+    ? readdirSync(fixtures).filter((name) => existsSync(join(fixtures, name, 'expected.json')))
+    : [];
+
+  it('has fixture trees to run over', () => {
+    assert.ok(cases.length > 0);
+  });
+
+  for (const name of cases) {
+    it(name, async () => {
+      const caseDir = join(fixtures, name);
+      const casePath = join(caseDir, 'case.json');
+      const fixtureCase = (existsSync(casePath) ? JSON.parse(readFileSync(casePath, 'utf8')) : {}) as {
+        env?: Record<string, string>;
+        diskPath?: string;
+      };
+      const env: NodeJS.ProcessEnv = { ...process.env, ...fixtureCase.env };
+      if (fixtureCase.env?.MEM_LIMIT === undefined) delete env.MEM_LIMIT;
+      if (fixtureCase.env?.CPU_LIMIT === undefined) delete env.CPU_LIMIT;
+      const result = await run(
+        [
+          ...TSX_CLI,
+          '--once',
+          '--proc-root',
+          join(caseDir, 'proc'),
+          '--sys-root',
+          join(caseDir, 'sys'),
+          '--disk-path',
+          join(caseDir, fixtureCase.diskPath ?? '')
+        ],
+        ROOT,
+        env
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const sample = assertContractSample(JSON.parse(result.stdout));
+      const { version, timestamp, cpu, ...rest } = sample;
+      assert.equal(version, 1);
+      assert.ok(timestamp > 0);
+      const { used, throttledRatio, ...cpuRest } = cpu;
+      assert.equal(used, cpu.usageSeconds === null ? null : 0);
+      assert.equal(throttledRatio, null);
+      const disk = rest.disk && { ...rest.disk, used: '<statfs>', total: '<statfs>' };
+      const actual = JSON.parse(JSON.stringify({ ...rest, cpu: cpuRest, disk }).split(caseDir).join('<fixture>'));
+      const expected = JSON.parse(readFileSync(join(caseDir, 'expected.json'), 'utf8'));
+      delete expected.cpu.periods;
+      delete expected.cpu.throttledPeriods;
+      assert.deepEqual(actual, expected);
+    });
+  }
 });
