@@ -26,6 +26,11 @@ export class Problems {
   add(path: string, problem: string): void {
     this.messages.push(`${path}: ${problem}`);
   }
+
+  /** A problem that is not about one file (a bad environment variable, discovery). */
+  note(message: string): void {
+    this.messages.push(message);
+  }
 }
 
 function readText(path: string, problems: Problems, required: boolean): string | null {

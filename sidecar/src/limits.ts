@@ -43,7 +43,7 @@ export interface ResolvedLimit {
 
 function fromEnvOrHost(env: EnvLimit, host: () => number | null, problems: Problems): ResolvedLimit {
   if (env.problem !== null) {
-    problems.messages.push(env.problem);
+    problems.note(env.problem);
   }
   return env.value !== null ? { limit: env.value, limitSource: 'env' } : { limit: host(), limitSource: 'host' };
 }

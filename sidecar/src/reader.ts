@@ -39,7 +39,7 @@ function measure(discovery: Discovery, options: ReaderOptions, problems: Problem
 
 async function readOnce(discovery: Discovery, env: EnvLimits, options: ReaderOptions): Promise<Reading> {
   const problems = new Problems();
-  problems.messages.push(...discovery.problems);
+  discovery.problems.forEach((problem) => problems.note(problem));
   const figures = await measure(discovery, options, problems);
   const hostCpus = process.platform === 'linux' ? readOnlineCpus(options.sysRoot, problems) : os.cpus().length;
   const memory = figures.memory;

@@ -16,6 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 
+import { Problems } from '../src/files.js';
+import { readOtherHost } from '../src/host.js';
 import { createReader } from '../src/reader.js';
 import type { Reading } from '../src/reading.js';
 
@@ -133,7 +135,8 @@ const readTrimmed = (file: string) => fs.readFileSync(file, 'utf8').trim();
 /** Every directory from /sys/fs/cgroup/<controller><cgroupPath> up to the hierarchy's root. */
 function levels(controller: string, cgroupPath: string): string[] {
   const parts = cgroupPath.split('/').filter(Boolean);
-  return parts.map((_, i) => path.join('/sys/fs/cgroup', controller, ...parts.slice(0, parts.length - i))).concat(path.join('/sys/fs/cgroup', controller));
+  const levelAt = (depth: number) => path.join('/sys/fs/cgroup', controller, ...parts.slice(0, depth));
+  return parts.map((_, i) => levelAt(parts.length - i)).concat(levelAt(0));
 }
 
 function cpuListSize(list: string): number {
@@ -237,7 +240,12 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
       fs.mkdirSync(path.join(work, 'self'));
       const procCgroup = readTrimmed('/proc/self/cgroup')
         .split('\n')
-        .map((line) => line.replace(/^(\d+):(memory|cpu|cpuacct):(.*)$/, (_, id, controller, cgroupPath) => `${id}:${controller}:${path.join(cgroupPath, name, 'leaf')}`))
+        .map((line) =>
+          line.replace(
+            /^(\d+):(memory|cpu|cpuacct):(.*)$/,
+            (_, id, controller, cgroupPath) => `${id}:${controller}:${path.join(cgroupPath, name, 'leaf')}`
+          )
+        )
         .join('\n');
       fs.writeFileSync(path.join(work, 'self/cgroup'), procCgroup + '\n');
       // procfs files report size 0, so they are copied by reading, not with copyFile.
@@ -264,5 +272,26 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
         fs.rmdirSync(dir);
       }
     }
+  });
+});
+
+describe('non-Linux fallback (os + pidusage), exercised here directly', { skip: process.platform !== 'linux' && 'compares with /proc' }, () => {
+  /** The parent's CPU seconds (utime + stime at USER_HZ 100), as the test reads them itself. */
+  function parentCpuSeconds(): number {
+    const fields = readTrimmed(`/proc/${process.ppid}/stat`).split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
+  test('machine memory from os, CPU time of the parent process from pidusage', async () => {
+    const problems = new Problems();
+    const before = parentCpuSeconds();
+    const figures = await readOtherHost(problems);
+    const after = parentCpuSeconds();
+    assert.deepEqual(problems.messages, []);
+    assert.equal(figures.memory.hostTotal, os.totalmem());
+    assert.equal(figures.memory.limit, Infinity);
+    assert.ok(figures.memory.used! > 0 && figures.memory.used! <= os.totalmem());
+    assert.ok(figures.cpu.usageSeconds! >= before && figures.cpu.usageSeconds! <= after, `${before} ≤ ${figures.cpu.usageSeconds} ≤ ${after}`);
+    assert.deepEqual(figures.pressure, { cpu: null, memory: null, io: null });
   });
 });
