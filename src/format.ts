@@ -3,6 +3,9 @@
  * Memory and disk use binary units (1 GiB = 2^30 bytes) and say so: "GiB", never "GB".
  */
 
+export const MIB = 1024 ** 2;
+export const GIB = 1024 ** 3;
+
 export interface IBinaryUnit {
   label: string;
   bytes: number;

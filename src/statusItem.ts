@@ -10,8 +10,11 @@
  *   .jp-CgroupUsage-part                     one figure, data-kind="cpu|memory|disk", data-level=...
  *   .jp-CgroupUsage-warning / .jp-CgroupUsage-critical   on the item and on each part at that level
  *   .jp-CgroupUsage-unavailable              the short text shown while the sidecar is unreachable
+ * A click (or Enter) on the item toggles the details view (detailsView.ts) in a popup.
  */
+import { type Popup, showPopup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
+import { DetailsView } from './detailsView';
 import { worstLevel, type UsageLevel } from './levels';
 import type { CgroupUsageModel } from './model';
 import {
@@ -44,8 +47,46 @@ export class UsageStatusItem extends Widget {
     super();
     this._model = model;
     this.addClass('jp-CgroupUsage-item');
+    this.node.setAttribute('role', 'button');
+    this.node.tabIndex = 0;
+    this.node.addEventListener('click', this);
+    this.node.addEventListener('keydown', this);
     model.changed.connect(this.update, this);
     this.update();
+  }
+
+  /** Whether the details popup is open. */
+  get detailsOpen(): boolean {
+    return this._popup !== null;
+  }
+
+  /** Opens the details view in a popup above the item, or closes it if open. */
+  toggleDetails(): void {
+    if (this._popup) {
+      this._popup.dispose();
+      return;
+    }
+    const popup = showPopup({
+      body: new DetailsView(this._model),
+      anchor: this,
+      align: 'left',
+      hasDynamicSize: true
+    });
+    popup.disposed.connect(() => (this._popup = null));
+    this._popup = popup;
+  }
+
+  handleEvent(event: Event): void {
+    if (event.type === 'click') {
+      this.toggleDetails();
+    } else if (event.type === 'keydown' && ['Enter', ' '].includes((event as KeyboardEvent).key)) {
+      this.toggleDetails();
+    }
+  }
+
+  dispose(): void {
+    this._popup?.dispose();
+    super.dispose();
   }
 
   /** Whether the status bar should show the item: enabled, and at least one figure chosen. */
@@ -59,6 +100,9 @@ export class UsageStatusItem extends Widget {
     const node = this.node;
     node.dataset.state = state;
     node.replaceChildren();
+    if (state === 'disabled') {
+      this._popup?.dispose();
+    }
     if (state === 'unavailable' || state === 'loading' || state === 'disabled' || !sample) {
       const text = document.createElement('span');
       text.className = state === 'unavailable' ? 'jp-CgroupUsage-unavailable' : 'jp-CgroupUsage-loading';
@@ -85,4 +129,5 @@ export class UsageStatusItem extends Widget {
   }
 
   private _model: CgroupUsageModel;
+  private _popup: Popup | null = null;
 }
