@@ -102,17 +102,53 @@ describe('discover', () => {
   });
 
   test('a mount point outside /sys is read where it is, not under --sys-root', () => {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-discovery-'));
-    try {
-      fs.mkdirSync(path.join(work, 'proc/self'), { recursive: true });
-      fs.mkdirSync(path.join(work, 'cg/job'), { recursive: true });
-      fs.writeFileSync(path.join(work, 'proc/self/cgroup'), '0::/job\n');
-      fs.writeFileSync(path.join(work, 'proc/self/mountinfo'), `40 31 0:38 / ${work}/cg rw - cgroup2 cgroup2 rw\n`);
+    withTree({ 'proc/self/cgroup': '0::/job\n', 'cg/job/cgroup.controllers': 'memory\n' }, (work) => {
+      writeMountinfo(work, `40 31 0:38 / ${work}/cg rw - cgroup2 cgroup2 rw`);
       const discovery = discover(path.join(work, 'proc'), '/nonexistent-sys');
       assert.ok(discovery.kind === 'cgroup-v2');
       assert.deepEqual(discovery.cgroup.chain, [path.join(work, 'cg/job'), path.join(work, 'cg')]);
-    } finally {
-      fs.rmSync(work, { recursive: true, force: true });
-    }
+    });
+  });
+
+  test('hybrid whose v2 tree carries memory: v2 wins over the v1 controllers', () => {
+    const files = {
+      'proc/self/cgroup': '4:memory:/\n0::/user.slice\n',
+      'sys/fs/cgroup/unified/user.slice/cgroup.controllers': 'cpu memory pids\n'
+    };
+    withTree(files, (work) => {
+      writeMountinfo(
+        work,
+        '35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+        '41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw'
+      );
+      const discovery = discover(path.join(work, 'proc'), path.join(work, 'sys'));
+      assert.ok(discovery.kind === 'cgroup-v2');
+      assert.equal(discovery.cgroup.dir, path.join(work, 'sys/fs/cgroup/unified/user.slice'));
+    });
+  });
+
+  test('/proc/self/cgroup without any cgroup mount: host', () => {
+    withTree({ 'proc/self/cgroup': '0::/\n' }, (work) => {
+      writeMountinfo(work, '22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw');
+      assert.deepEqual(discover(path.join(work, 'proc'), path.join(work, 'sys')), { kind: 'host', problems: [] });
+    });
   });
 });
+
+/** Builds a throw-away tree from { relative path: content }, runs `check` in it, removes it. */
+function withTree(files: Record<string, string>, check: (work: string) => void): void {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-discovery-'));
+  try {
+    for (const [relative, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(work, relative)), { recursive: true });
+      fs.writeFileSync(path.join(work, relative), content);
+    }
+    check(work);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function writeMountinfo(work: string, ...lines: string[]): void {
+  fs.writeFileSync(path.join(work, 'proc/self/mountinfo'), lines.join('\n') + '\n');
+}
