@@ -1,13 +1,12 @@
 /** Measuring cgroup v1 hierarchies (one directory per controller), PSI from the v2 tree on hybrid machines. */
 import type { CpuFigures, Figures, MemoryFigures } from './figures.js';
 import type { CgroupLocation, V1Controller } from './discovery.js';
-import { keyedValue, Problems, readOptional, readParsed, tightestLimit } from './files.js';
+import { Problems, readKeyed, readOptional, readParsed, tightestLimit } from './files.js';
 import {
   finiteOrNull,
   parseCfsQuota,
   parseCpuListSize,
   parseInteger,
-  parseKeyedIntegers,
   parseMaxOrInteger,
   parseV1MemoryLimit,
   V1_NO_LIMIT_THRESHOLD
@@ -18,45 +17,32 @@ type Controllers = Partial<Record<V1Controller, CgroupLocation>>;
 
 const NO_MEMORY: MemoryFigures = { used: null, usage: null, cache: null, swap: null, oomKills: null, limit: Infinity };
 
-/** memory.stat counts the cgroup's own pages under "name" and the whole subtree under "total_name". */
-function statValue(stat: Map<string, number>, name: string, path: string, problems: Problems): number | undefined {
-  return keyedValue(stat, `total_${name}`, path, problems) ?? keyedValue(stat, name, path, problems);
-}
-
 function readMemory(memory: CgroupLocation, problems: Problems): MemoryFigures {
   const file = (name: string) => `${memory.dir}/${name}`;
   const usage = readParsed(file('memory.usage_in_bytes'), problems, true, parseInteger, 'an integer');
-  const stat = readParsed(file('memory.stat'), problems, true, parseKeyedIntegers, 'key value lines');
-  const inactiveFile = stat === null ? undefined : statValue(stat, 'inactive_file', file('memory.stat'), problems);
-  if (stat !== null && inactiveFile === undefined) {
-    problems.add(file('memory.stat'), 'no total_inactive_file or inactive_file line');
-  }
+  // memory.stat counts the cgroup's own pages under "name" and its whole subtree under "total_name".
+  const stat = readKeyed(file('memory.stat'), problems, true);
+  const inactiveFile = stat.require('total_inactive_file', 'inactive_file');
 
   // memory.stat's hierarchical_memory_limit already folds in the ancestors, but only those
   // inside the mount; the explicit walk covers kernels and layouts where it is missing.
-  let limit = tightestLimit(memory.chain, 'memory.limit_in_bytes', problems, true, parseV1MemoryLimit, 'an integer');
-  const hierarchical = stat === null ? undefined : keyedValue(stat, 'hierarchical_memory_limit', file('memory.stat'), problems);
-  if (hierarchical !== undefined && hierarchical < V1_NO_LIMIT_THRESHOLD) {
-    limit = Math.min(limit, hierarchical);
-  }
+  const limits = tightestLimit(memory.chain, 'memory.limit_in_bytes', problems, true, parseV1MemoryLimit, 'an integer');
+  const hierarchical = stat.get('hierarchical_memory_limit');
+  const limit = hierarchical !== null && hierarchical < V1_NO_LIMIT_THRESHOLD ? Math.min(limits, hierarchical) : limits;
 
   // Swap: memsw counts memory + swap; both memsw and total_swap exist only with swap accounting.
   const memsw = readParsed(file('memory.memsw.usage_in_bytes'), problems, false, parseInteger, 'an integer');
-  const statSwap = stat === null ? undefined : statValue(stat, 'swap', file('memory.stat'), problems);
-  const swap = memsw !== null && usage !== null ? Math.max(0, memsw - usage) : statSwap ?? null;
-
-  // oom_kill appeared in memory.oom_control with kernel 4.13; older kernels have only the flags.
-  const oomControl = readParsed(file('memory.oom_control'), problems, false, parseKeyedIntegers, 'key value lines');
-  const oomKills = oomControl === null ? undefined : keyedValue(oomControl, 'oom_kill', file('memory.oom_control'), problems);
+  const swap = memsw !== null && usage !== null ? Math.max(0, memsw - usage) : stat.get('total_swap', 'swap');
 
   return {
     usage,
     // Working set, as kubelet, cAdvisor and docker stats compute it.
-    used: usage !== null && inactiveFile !== undefined ? Math.max(0, usage - inactiveFile) : null,
-    cache: (stat && statValue(stat, 'cache', file('memory.stat'), problems)) ?? null,
+    used: usage !== null && inactiveFile !== null ? Math.max(0, usage - inactiveFile) : null,
+    cache: stat.get('total_cache', 'cache'),
     limit,
     swap,
-    oomKills: oomKills ?? null
+    // oom_kill appeared in memory.oom_control with kernel 4.13; older kernels have only the flags.
+    oomKills: readKeyed(file('memory.oom_control'), problems, false).get('oom_kill')
   };
 }
 
@@ -88,8 +74,7 @@ function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
     const usageNs = readParsed(`${cpuacct.dir}/cpuacct.usage`, problems, true, parseInteger, 'an integer');
     usageSeconds = usageNs === null ? null : usageNs / 1e9;
   }
-  const cpuStat = cpu && readParsed(`${cpu.dir}/cpu.stat`, problems, false, parseKeyedIntegers, 'key value lines');
-  const statPath = `${cpu?.dir}/cpu.stat`;
+  const cpuStat = cpu && readKeyed(`${cpu.dir}/cpu.stat`, problems, false);
   return {
     usageSeconds,
     quota: cpu === undefined ? Infinity : tightestQuota(cpu, problems),
@@ -97,8 +82,8 @@ function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
       cpuset === undefined
         ? null
         : readParsed(`${cpuset.dir}/cpuset.effective_cpus`, problems, false, parseCpuListSize, 'a CPU list'),
-    periods: (cpuStat && keyedValue(cpuStat, 'nr_periods', statPath, problems)) ?? null,
-    throttledPeriods: (cpuStat && keyedValue(cpuStat, 'nr_throttled', statPath, problems)) ?? null
+    periods: cpuStat?.get('nr_periods') ?? null,
+    throttledPeriods: cpuStat?.get('nr_throttled') ?? null
   };
 }
 

@@ -19,6 +19,8 @@
  */
 import * as fs from 'node:fs';
 
+import { parseKeyedIntegers } from './parse.js';
+
 /** Collects the one-line reasons for whatever could not be read during one reading. */
 export class Problems {
   readonly messages: string[] = [];
@@ -80,21 +82,38 @@ export function readParsed<T>(
 }
 
 /**
- * One integer key of a flat keyed file (memory.stat, cpu.stat, ...). Absent key → undefined
- * (the caller decides whether that matters); a non-integer value → error and undefined.
+ * A flat keyed file (memory.stat, cpu.stat, memory.events, ...) read once. Both lookups take
+ * one or more names and return the first present; a non-integer value is reported. When the
+ * file itself is absent, both return null without a further error.
  */
-export function keyedValue(
-  values: Map<string, number>,
-  key: string,
-  path: string,
-  problems: Problems
-): number | undefined {
-  const value = values.get(key);
-  if (value !== undefined && Number.isNaN(value)) {
-    problems.add(path, `malformed ${key}`);
-    return undefined;
-  }
-  return value;
+export interface KeyedFile {
+  /** A key the kernel may leave out (e.g. nr_periods without the cpu controller): absent is null. */
+  get(...names: string[]): number | null;
+  /** A key the figure needs: absent is an error. */
+  require(...names: string[]): number | null;
+}
+
+export function readKeyed(path: string, problems: Problems, required: boolean): KeyedFile {
+  const values = readParsed(path, problems, required, parseKeyedIntegers, 'key value lines');
+  const lookup = (names: string[], mustExist: boolean): number | null => {
+    if (values === null) {
+      return null;
+    }
+    const name = names.find((candidate) => values.has(candidate));
+    if (name === undefined) {
+      if (mustExist) {
+        problems.add(path, `no ${names.join(' or ')} line`);
+      }
+      return null;
+    }
+    const value = values.get(name)!;
+    if (Number.isNaN(value)) {
+      problems.add(path, `malformed ${name}`);
+      return null;
+    }
+    return value;
+  };
+  return { get: (...names) => lookup(names, false), require: (...names) => lookup(names, true) };
 }
 
 /**

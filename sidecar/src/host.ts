@@ -7,9 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pidusage from 'pidusage';
 
-import { keyedValue, Problems, readParsed } from './files.js';
+import { Problems, readKeyed, readParsed } from './files.js';
 import type { Figures } from './figures.js';
-import { parseCpuListSize, parseKeyedIntegers, parseMeminfo, parseProcStatCpuSeconds } from './parse.js';
+import { parseCpuListSize, parseMeminfo, parseProcStatCpuSeconds } from './parse.js';
 import { readPressure } from './pressure.js';
 
 /** CPUs online on the machine; if the list cannot be read, what Node sees (with an error). */
@@ -51,8 +51,6 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
   const value = (key: string) => (meminfo === null ? null : meminfoValue(meminfo, key, meminfoFile, problems));
   const total = value('MemTotal');
 
-  const vmstatFile = path.join(procRoot, 'vmstat');
-  const vmstat = readParsed(vmstatFile, problems, false, parseKeyedIntegers, 'key value lines');
   const statFile = path.join(procRoot, 'stat');
   const usageSeconds = readParsed(statFile, problems, true, parseProcStatCpuSeconds, 'a first line "cpu  user nice system ..."');
 
@@ -63,7 +61,7 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
       cache: value('Cached'),
       swap: difference(value('SwapTotal'), value('SwapFree')),
       // oom_kill appeared in /proc/vmstat with kernel 4.13.
-      oomKills: (vmstat && keyedValue(vmstat, 'oom_kill', vmstatFile, problems)) ?? null,
+      oomKills: readKeyed(path.join(procRoot, 'vmstat'), problems, false).get('oom_kill'),
       limit: Infinity,
       hostTotal: total
     },
