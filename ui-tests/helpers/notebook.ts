@@ -16,7 +16,7 @@ async function api(lab: LabInfo, path: string, init: RequestInit = {}): Promise<
 /** Writes a one-cell Python notebook named `name`. */
 export async function createNotebook(lab: LabInfo, name: string, source: string): Promise<void> {
   const content = {
-    cells: [{ cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null }],
+    cells: [{ id: 'cell-1', cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null }],
     metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
     nbformat: 4,
     nbformat_minor: 5

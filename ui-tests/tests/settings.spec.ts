@@ -57,7 +57,7 @@ test('turning enabled off in the Settings Editor removes the item and stops all 
     expect(traffic.openSockets).toBe(0);
 
     // The choice is saved as the user's setting...
-    const saved = await fetch(`${lab.url}api/settings/${PLUGIN_ID}`, {
+    const saved = await fetch(`${lab.url}lab/api/settings/${PLUGIN_ID}`, {
       headers: { Authorization: `token ${lab.token}` }
     });
     expect(((await saved.json()) as { settings: { enabled: boolean } }).settings.enabled).toBe(false);
@@ -84,7 +84,7 @@ test("an administrator's overrides.json default (enabled: false) is honoured", a
     expect(traffic.requests).toEqual([]);
     expect(traffic.openSockets).toBe(0);
 
-    const settings = await fetch(`${lab.url}api/settings/${PLUGIN_ID}`, {
+    const settings = await fetch(`${lab.url}lab/api/settings/${PLUGIN_ID}`, {
       headers: { Authorization: `token ${lab.token}` }
     });
     // overrides.json changes the schema's default, which is what the user gets unless they choose.
