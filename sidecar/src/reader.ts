@@ -46,7 +46,8 @@ async function readOnce(discovery: Discovery, env: EnvLimits, options: ReaderOpt
   const memoryLimit = resolveMemoryLimit(
     memory.limit,
     env,
-    () => memory.hostTotal ?? readMemTotal(options.procRoot, problems),
+    // The host measurement has read MemTotal already (null if it could not): no second read or error.
+    () => (memory.hostTotal !== undefined ? memory.hostTotal : readMemTotal(options.procRoot, problems)),
     problems
   );
   const cpuLimit = resolveCpuLimit(figures.cpu.quota, figures.cpu.cpusetSize, hostCpus, env, problems);

@@ -105,8 +105,15 @@ describe('fixture trees', () => {
       env: {}
     }).read();
     assert.equal(reading.source, 'host');
-    assert.ok(reading.errors.length > 0);
-    assert.equal(reading.memory.used, null);
+    assert.deepEqual(reading.errors, [
+      '/nonexistent/proc/meminfo: missing',
+      '/nonexistent/proc/stat: missing',
+      '/nonexistent/sys/devices/system/cpu/online: missing',
+      '/nonexistent: cannot statfs (ENOENT)'
+    ]);
+    assert.deepEqual([reading.memory.used, reading.memory.limit, reading.cpu.usageSeconds], [null, null, null]);
+    // Without the online CPU list, the CPU count falls back to what Node sees.
+    assert.equal(reading.cpu.hostCpus, os.cpus().length);
   });
 });
 
