@@ -219,6 +219,9 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
       cpu: path.join('/sys/fs/cgroup/cpu', paths.cpu, name),
       cpuacct: path.join('/sys/fs/cgroup/cpuacct', paths.cpuacct, name)
     };
+    // cgroupfs directories are removed with rmdir, leaf first, once empty.
+    const removeCgroups = () =>
+      Object.values(parents).forEach((dir) => [path.join(dir, 'leaf'), dir].filter(fs.existsSync).forEach((d) => fs.rmdirSync(d)));
     try {
       for (const dir of Object.values(parents)) {
         fs.mkdirSync(path.join(dir, 'leaf'), { recursive: true });
@@ -226,6 +229,7 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
       fs.writeFileSync(path.join(parents.memory, 'memory.limit_in_bytes'), String(512 * MIB));
       fs.writeFileSync(path.join(parents.cpu, 'cpu.cfs_quota_us'), '50000');
     } catch (error) {
+      removeCgroups();
       t.skip(`cannot create child cgroups here (${(error as NodeJS.ErrnoException).code})`);
       return;
     }
@@ -273,11 +277,7 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
         await once(workload, 'exit');
       }
       fs.rmSync(work, { recursive: true, force: true });
-      for (const dir of Object.values(parents)) {
-        // cgroupfs directories are removed with rmdir, leaf first, once empty.
-        fs.rmdirSync(path.join(dir, 'leaf'));
-        fs.rmdirSync(dir);
-      }
+      removeCgroups();
     }
   });
 });
