@@ -58,3 +58,30 @@ test('a notebook cell allocating 500 MiB raises the memory shown by about that m
     await shutdownKernels(lab);
   }
 });
+
+test('clicking the item opens the details view, fed live over the WebSocket through the proxy', async ({
+  page,
+  lab
+}) => {
+  const streamed: string[] = [];
+  page.on('websocket', socket => {
+    if (socket.url().includes('/cgroup-usage/api/v1/stream')) {
+      socket.on('framereceived', frame => streamed.push(String(frame.payload)));
+    }
+  });
+  await openLab(page, lab);
+  await waitForFigures(page);
+  await statusItem(page).click();
+  const details = page.locator('.jp-CgroupUsage-details');
+  await expect(details).toBeVisible();
+  await expect(details.locator('.jp-CgroupUsage-feed')).toHaveText('Live: updated as the sidecar samples');
+  await expect.poll(() => streamed.length).toBeGreaterThan(1);
+  expect((JSON.parse(streamed[0]) as { version: number }).version).toBe(1);
+  await expect(details.locator('.jp-CgroupUsage-chart[data-chart="cpu"]')).toBeVisible();
+  await expect(details.locator('.jp-CgroupUsage-chart[data-chart="memory"]')).toBeVisible();
+  await expect(details.locator('.jp-CgroupUsage-row[data-row="memoryLimit"]')).toContainText(/\d/);
+  // A few live samples make the charts worth a look.
+  await expect.poll(() => streamed.length, { timeout: 30000 }).toBeGreaterThan(5);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await details.screenshot({ path: join(SCREENSHOTS, 'details.png') });
+});
