@@ -47,7 +47,10 @@ class TestConnector extends StateDB implements IDataConnector<ISettingRegistry.I
 function schemaWithOverrides(overrides: Record<string, unknown>): ISettingRegistry.ISchema {
   const schema = JSON.parse(JSON.stringify(SCHEMA)) as ISettingRegistry.ISchema;
   for (const [key, value] of Object.entries(overrides)) {
-    schema.properties![key].default = value as any;
+    const current = schema.properties![key].default;
+    // Object defaults are merged key by key, as jupyterlab_server does.
+    schema.properties![key].default =
+      typeof current === 'object' && current !== null ? ({ ...current, ...(value as object) } as any) : (value as any);
   }
   return schema;
 }
@@ -136,7 +139,7 @@ describe(PLUGIN_ID, () => {
   });
 
   it('honours overridden defaults for figures and thresholds', async () => {
-    await activate(schemaWithOverrides({ show: { cpu: false, memory: true, disk: true }, memoryWarningThreshold: 0.25 }));
+    await activate(schemaWithOverrides({ show: { cpu: false, disk: true }, memoryWarningThreshold: 0.25 }));
     await settle();
     expect(item()!.textContent).toBe('Mem 1.2/4.0 GiB · Disk 12.0/50.0 GiB');
     expect(item()!.querySelector('[data-kind="memory"]')!.classList.contains('jp-CgroupUsage-warning')).toBe(true);
