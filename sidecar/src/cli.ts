@@ -26,14 +26,8 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
   const sampler = new Sampler(reader, options.intervalMs);
   const server = new SidecarServer(sampler);
   sampler.start();
-  let where: string;
-  try {
-    where = await server.listen(options.listen);
-  } catch (error) {
-    process.stderr.write(`${NAME}: cannot listen: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(`${NAME}: listening on ${where}\n`);
+  const listening = server.listen(options.listen);
+  // Handlers go in before anything is printed: whoever reads "listening on" may signal at once.
   let stopping = false;
   const stop = (): void => {
     if (stopping) {
@@ -42,11 +36,22 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
     stopping = true;
     sampler.stop();
     setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
-    void server.close().finally(() => process.exit(0));
+    void listening
+      .catch(() => undefined)
+      .then(() => server.close())
+      .finally(() => process.exit(0));
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, stop);
   }
+  let where: string;
+  try {
+    where = await listening;
+  } catch (error) {
+    process.stderr.write(`${NAME}: cannot listen: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`${NAME}: listening on ${where}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -4,162 +4,198 @@
  * sample does not have (null) is left out rather than exposed as 0.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Pressure, Sample } from '../../src/sample.js';
+import type { Sample } from '../../src/sample.js';
 
-type Metric = Gauge<string> | Counter<string>;
 type Labels = Record<string, string>;
+/** The series of one metric family in a sample: labels and value (null: not known). */
+type Series = [Labels, number | null][];
 
-/** Sets a metric to `value` for `labels`, or removes that series when the value is unknown. */
-function put(metric: Metric, value: number | null, labels: Labels = {}): void {
-  if (value === null) {
-    metric.remove(labels);
-  } else if (metric instanceof Counter) {
-    metric.inc(labels, value);
-  } else {
-    metric.set(labels, value);
-  }
+interface Family {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  labelNames?: string[];
+  series(sample: Sample): Series;
 }
 
+const unlabelled = (value: number | null): Series => [[{}, value]];
+
+const RESOURCES = ['cpu', 'memory', 'io'] as const;
+const PSI_KINDS = ['some', 'full'] as const;
 const PSI_WINDOWS = [
   ['10s', 'avg10'],
   ['60s', 'avg60'],
   ['300s', 'avg300']
 ] as const;
 
+/** One series per PSI line present in the sample (`full` is absent on older kernels' cpu.pressure). */
+function psiSeries(sample: Sample, value: (line: { avg10: number; avg60: number; avg300: number; total: number }, labels: Labels) => Series): Series {
+  return RESOURCES.flatMap((resource) =>
+    PSI_KINDS.flatMap((kind) => {
+      const line = sample.pressure[resource]?.[kind];
+      return line ? value(line, { resource, kind }) : [];
+    })
+  );
+}
+
+const FAMILIES: Family[] = [
+  {
+    name: 'cgroup_usage_info',
+    help: 'Always 1; the source label says where the figures come from (cgroup-v2, cgroup-v1 or host).',
+    type: 'gauge',
+    labelNames: ['source'],
+    series: (s) => [[{ source: s.source }, 1]]
+  },
+  {
+    name: 'cgroup_usage_sample_timestamp_seconds',
+    help: 'When the exposed sample was taken, seconds since the epoch.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.timestamp / 1000)
+  },
+  {
+    name: 'cgroup_usage_read_errors',
+    help: 'Number of things the latest sample could not read (see the errors field of /api/v1/metrics).',
+    type: 'gauge',
+    series: (s) => unlabelled(s.errors.length)
+  },
+  {
+    name: 'cgroup_usage_memory_working_set_bytes',
+    help: 'Memory working set: usage minus inactive file cache, as kubelet computes it.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.memory.used)
+  },
+  {
+    name: 'cgroup_usage_memory_usage_bytes',
+    help: 'Memory charged to the cgroup, page cache included.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.memory.usage)
+  },
+  {
+    name: 'cgroup_usage_memory_cache_bytes',
+    help: 'File-backed page cache.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.memory.cache)
+  },
+  {
+    name: 'cgroup_usage_memory_limit_bytes',
+    help: 'Effective memory limit; the source label says whether it comes from the cgroup, MEM_LIMIT or the host.',
+    type: 'gauge',
+    labelNames: ['source'],
+    series: (s) => [[{ source: s.memory.limitSource }, s.memory.limit]]
+  },
+  {
+    name: 'cgroup_usage_memory_swap_bytes',
+    help: 'Swap in use by the cgroup.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.memory.swap)
+  },
+  {
+    name: 'cgroup_usage_memory_oom_kills_total',
+    help: 'Processes killed by the OOM killer in this cgroup.',
+    type: 'counter',
+    series: (s) => unlabelled(s.memory.oomKills)
+  },
+  {
+    name: 'cgroup_usage_cpu_used_cores',
+    help: 'CPU in use over the last sampling interval, in cores.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.cpu.used)
+  },
+  {
+    name: 'cgroup_usage_cpu_limit_cores',
+    help: 'Effective CPU limit in cores; the source label says whether it comes from the cgroup, CPU_LIMIT or the host.',
+    type: 'gauge',
+    labelNames: ['source'],
+    series: (s) => [[{ source: s.cpu.limitSource }, s.cpu.limit]]
+  },
+  {
+    name: 'cgroup_usage_cpu_host_cpus',
+    help: 'CPUs online on the machine.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.cpu.hostCpus)
+  },
+  {
+    name: 'cgroup_usage_cpu_usage_seconds_total',
+    help: 'Cumulative CPU time consumed by the cgroup.',
+    type: 'counter',
+    series: (s) => unlabelled(s.cpu.usageSeconds)
+  },
+  {
+    name: 'cgroup_usage_cpu_throttled_ratio',
+    help: 'Share of CFS periods in which the cgroup was throttled, over the last sampling interval.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.cpu.throttledRatio)
+  },
+  {
+    name: 'cgroup_usage_pids_current',
+    help: 'Tasks in the cgroup.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.pids.current)
+  },
+  {
+    name: 'cgroup_usage_pids_max',
+    help: 'Task limit of the cgroup.',
+    type: 'gauge',
+    series: (s) => unlabelled(s.pids.max)
+  },
+  {
+    name: 'cgroup_usage_pressure_ratio',
+    help: 'PSI: share of wall time in which some or all tasks stalled on the resource, averaged over the window.',
+    type: 'gauge',
+    labelNames: ['resource', 'kind', 'window'],
+    series: (s) =>
+      psiSeries(s, (line, labels) => PSI_WINDOWS.map(([window, field]) => [{ ...labels, window }, line[field] / 100]))
+  },
+  {
+    name: 'cgroup_usage_pressure_stalled_seconds_total',
+    help: 'PSI: cumulative time in which some or all tasks stalled on the resource.',
+    type: 'counter',
+    labelNames: ['resource', 'kind'],
+    // PSI totals are microseconds.
+    series: (s) => psiSeries(s, (line, labels) => [[labels, line.total / 1e6]])
+  },
+  {
+    name: 'cgroup_usage_disk_used_bytes',
+    help: 'Bytes used on the filesystem of --disk-path.',
+    type: 'gauge',
+    labelNames: ['path'],
+    series: (s) => (s.disk ? [[{ path: s.disk.path }, s.disk.used]] : [])
+  },
+  {
+    name: 'cgroup_usage_disk_total_bytes',
+    help: 'Size of the filesystem of --disk-path.',
+    type: 'gauge',
+    labelNames: ['path'],
+    series: (s) => (s.disk ? [[{ path: s.disk.path }, s.disk.total]] : [])
+  }
+];
+
 export class PrometheusExposition {
   private readonly registry = new Registry();
-  private readonly metrics: Metric[] = [];
-
-  private gauge(name: string, help: string, labelNames: string[] = []): Gauge<string> {
-    const gauge = new Gauge({ name, help, labelNames, registers: [this.registry] });
-    this.metrics.push(gauge);
-    return gauge;
-  }
-
-  private counter(name: string, help: string, labelNames: string[] = []): Counter<string> {
-    const counter = new Counter({ name, help, labelNames, registers: [this.registry] });
-    this.metrics.push(counter);
-    return counter;
-  }
-
-  private readonly info = this.gauge(
-    'cgroup_usage_info',
-    'Always 1; the source label says where the figures come from (cgroup-v2, cgroup-v1 or host).',
-    ['source']
-  );
-  private readonly timestamp = this.gauge(
-    'cgroup_usage_sample_timestamp_seconds',
-    'When the exposed sample was taken, seconds since the epoch.'
-  );
-  private readonly errors = this.gauge(
-    'cgroup_usage_read_errors',
-    'Number of things the latest sample could not read (see the errors field of /api/v1/metrics).'
-  );
-  private readonly workingSet = this.gauge(
-    'cgroup_usage_memory_working_set_bytes',
-    'Memory working set: usage minus inactive file cache, as kubelet computes it.'
-  );
-  private readonly memoryUsage = this.gauge(
-    'cgroup_usage_memory_usage_bytes',
-    'Memory charged to the cgroup, page cache included.'
-  );
-  private readonly memoryCache = this.gauge('cgroup_usage_memory_cache_bytes', 'File-backed page cache.');
-  private readonly memoryLimit = this.gauge(
-    'cgroup_usage_memory_limit_bytes',
-    'Effective memory limit; the source label says whether it comes from the cgroup, MEM_LIMIT or the host.',
-    ['source']
-  );
-  private readonly swap = this.gauge('cgroup_usage_memory_swap_bytes', 'Swap in use by the cgroup.');
-  private readonly oomKills = this.counter(
-    'cgroup_usage_memory_oom_kills_total',
-    'Processes killed by the OOM killer in this cgroup.'
-  );
-  private readonly cpuUsed = this.gauge(
-    'cgroup_usage_cpu_used_cores',
-    'CPU in use over the last sampling interval, in cores.'
-  );
-  private readonly cpuLimit = this.gauge(
-    'cgroup_usage_cpu_limit_cores',
-    'Effective CPU limit in cores; the source label says whether it comes from the cgroup, CPU_LIMIT or the host.',
-    ['source']
-  );
-  private readonly hostCpus = this.gauge('cgroup_usage_cpu_host_cpus', 'CPUs online on the machine.');
-  private readonly cpuSeconds = this.counter(
-    'cgroup_usage_cpu_usage_seconds_total',
-    'Cumulative CPU time consumed by the cgroup.'
-  );
-  private readonly throttled = this.gauge(
-    'cgroup_usage_cpu_throttled_ratio',
-    'Share of CFS periods in which the cgroup was throttled, over the last sampling interval.'
-  );
-  private readonly pidsCurrent = this.gauge('cgroup_usage_pids_current', 'Tasks in the cgroup.');
-  private readonly pidsMax = this.gauge('cgroup_usage_pids_max', 'Task limit of the cgroup.');
-  private readonly pressureRatio = this.gauge(
-    'cgroup_usage_pressure_ratio',
-    'PSI: share of wall time in which some or all tasks stalled on the resource, averaged over the window.',
-    ['resource', 'kind', 'window']
-  );
-  private readonly pressureSeconds = this.counter(
-    'cgroup_usage_pressure_stalled_seconds_total',
-    'PSI: cumulative time in which some or all tasks stalled on the resource.',
-    ['resource', 'kind']
-  );
-  private readonly diskUsed = this.gauge('cgroup_usage_disk_used_bytes', 'Bytes used on the filesystem of --disk-path.', [
-    'path'
-  ]);
-  private readonly diskTotal = this.gauge(
-    'cgroup_usage_disk_total_bytes',
-    'Size of the filesystem of --disk-path.',
-    ['path']
-  );
+  private readonly metrics = FAMILIES.map((family) => {
+    const options = { name: family.name, help: family.help, labelNames: family.labelNames ?? [], registers: [this.registry] };
+    return { family, metric: family.type === 'counter' ? new Counter(options) : new Gauge(options) };
+  });
 
   readonly contentType = this.registry.contentType;
 
   /** The text exposition of `sample`. */
   async render(sample: Sample): Promise<string> {
-    for (const metric of this.metrics) {
+    for (const { family, metric } of this.metrics) {
       metric.reset();
       // reset() leaves a 0 behind on unlabelled metrics; drop it so only real figures show.
       metric.remove({});
-    }
-    const { memory, cpu, pids, pressure, disk } = sample;
-    put(this.info, 1, { source: sample.source });
-    put(this.timestamp, sample.timestamp / 1000);
-    put(this.errors, sample.errors.length);
-    put(this.workingSet, memory.used);
-    put(this.memoryUsage, memory.usage);
-    put(this.memoryCache, memory.cache);
-    put(this.memoryLimit, memory.limit, { source: memory.limitSource });
-    put(this.swap, memory.swap);
-    put(this.oomKills, memory.oomKills);
-    put(this.cpuUsed, cpu.used);
-    put(this.cpuLimit, cpu.limit, { source: cpu.limitSource });
-    put(this.hostCpus, cpu.hostCpus);
-    put(this.cpuSeconds, cpu.usageSeconds);
-    put(this.throttled, cpu.throttledRatio);
-    put(this.pidsCurrent, pids.current);
-    put(this.pidsMax, pids.max);
-    for (const resource of ['cpu', 'memory', 'io'] as const) {
-      this.putPressure(resource, pressure[resource]);
-    }
-    if (disk !== null) {
-      put(this.diskUsed, disk.used, { path: disk.path });
-      put(this.diskTotal, disk.total, { path: disk.path });
+      for (const [labels, value] of family.series(sample)) {
+        if (value === null) {
+          continue;
+        }
+        if (metric instanceof Counter) {
+          metric.inc(labels, value);
+        } else {
+          metric.set(labels, value);
+        }
+      }
     }
     return this.registry.metrics();
-  }
-
-  private putPressure(resource: string, psi: Pressure | null): void {
-    for (const kind of ['some', 'full'] as const) {
-      const line = psi?.[kind];
-      if (!line) {
-        continue;
-      }
-      for (const [window, field] of PSI_WINDOWS) {
-        put(this.pressureRatio, line[field] / 100, { resource, kind, window });
-      }
-      // PSI totals are microseconds.
-      put(this.pressureSeconds, line.total / 1e6, { resource, kind });
-    }
   }
 }

@@ -8,7 +8,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +16,7 @@ import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import type { Sample } from '../../src/sample.js';
 import { assertContractSample } from './contract-shape.js';
+import { getOverSocket } from './unix-http.js';
 
 const ROOT = resolve(__dirname, '../..');
 const TSX_CLI = ['--import', 'tsx', join(ROOT, 'sidecar/src/cli.ts')];
@@ -56,7 +56,7 @@ function start(command: string[], cwd = ROOT): Promise<Running> {
     let seen = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
-      const match = /listening on (\S+)/.exec(seen);
+      const match = /listening on (\S+)\n/.exec(seen);
       if (match) {
         resolvePromise({ child, where: match[1] as string, finished });
       }
@@ -71,18 +71,6 @@ async function firstStreamed(url: string): Promise<Sample> {
   const [data] = (await once(client, 'message')) as [Buffer];
   client.terminate();
   return JSON.parse(data.toString()) as Sample;
-}
-
-function getOverSocket(socketPath: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolvePromise, reject) => {
-    http
-      .get({ socketPath, path }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolvePromise({ status: response.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
 }
 
 describe('cgroup-usage-sidecar CLI', () => {

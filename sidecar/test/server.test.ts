@@ -12,6 +12,7 @@ import { toJruMetrics } from '../src/jru.js';
 import { Sampler } from '../src/sampler.js';
 import { SidecarServer } from '../src/server.js';
 import { FakeReader, MiB } from './fake-reader.js';
+import { getOverSocket } from './unix-http.js';
 
 const INTERVAL_MS = 1000;
 
@@ -344,19 +345,6 @@ describe('HTTP server on a Unix socket', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function get(socketPath: string, path: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      http
-        .get({ socketPath, path }, (response) => {
-          let body = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (body += chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        })
-        .on('error', reject);
-    });
-  }
-
   it('listens with mode 0600, serves the routes and removes the socket file on close', async () => {
     const socketPath = join(dir, 'sidecar.sock');
     const server = new SidecarServer(new Sampler(new FakeReader(), INTERVAL_MS));
@@ -364,8 +352,8 @@ describe('HTTP server on a Unix socket', () => {
     const stats = await stat(socketPath);
     assert.ok(stats.isSocket());
     assert.equal(stats.mode & 0o777, 0o600);
-    assert.equal((await get(socketPath, '/')).status, 200);
-    assert.equal((await get(socketPath, '/api/v1/metrics')).status, 503);
+    assert.equal((await getOverSocket(socketPath, '/')).status, 200);
+    assert.equal((await getOverSocket(socketPath, '/api/v1/metrics')).status, 503);
     await server.close();
     await assert.rejects(stat(socketPath), { code: 'ENOENT' });
   });
@@ -385,7 +373,7 @@ describe('HTTP server on a Unix socket', () => {
     assert.ok((await stat(socketPath)).isSocket());
     const server = new SidecarServer(new Sampler(new FakeReader(), INTERVAL_MS));
     await server.listen({ unixSocket: socketPath });
-    assert.equal((await get(socketPath, '/')).status, 200);
+    assert.equal((await getOverSocket(socketPath, '/')).status, 200);
     await server.close();
   });
 
@@ -395,7 +383,7 @@ describe('HTTP server on a Unix socket', () => {
     await first.listen({ unixSocket: live });
     const second = new SidecarServer(new Sampler(new FakeReader(), INTERVAL_MS));
     await assert.rejects(second.listen({ unixSocket: live }), /in use/);
-    assert.equal((await get(live, '/')).status, 200);
+    assert.equal((await getOverSocket(live, '/')).status, 200);
     await first.close();
     const file = join(dir, 'file');
     await writeFile(file, 'keep me');
