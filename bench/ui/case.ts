@@ -119,7 +119,11 @@ export async function runCase(setup: Setup, params: CaseParams, timing: Timing, 
   }
 }
 
-/** Gentle first (each API's own shutdown), then the server takes down whatever is left. */
+/**
+ * Tabs and sockets closed, then the server takes down its whole process tree: the kernel
+ * and its children, the terminal's shell and the sidecar (a kernel's polite shutdown
+ * would only add seconds per case).
+ */
 async function teardown(
   server: JupyterServer | null,
   kernel: Kernel | null,
@@ -127,8 +131,7 @@ async function teardown(
   tabs: Tabs | null
 ): Promise<void> {
   await (tabs as Tabs | null)?.close();
-  await (kernel as Kernel | null)?.execute('stop_workload()', 30_000).catch(() => undefined);
-  await (kernel as Kernel | null)?.shutdown();
-  await (terminal as Terminal | null)?.close();
+  (kernel as Kernel | null)?.close();
+  (terminal as Terminal | null)?.close();
   await (server as JupyterServer | null)?.stop();
 }

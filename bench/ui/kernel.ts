@@ -17,7 +17,8 @@ export interface Kernel {
   id: string;
   /** Runs `code`; resolves with its stdout once the kernel is idle again, rejects on error. */
   execute(code: string, timeoutMs: number): Promise<string>;
-  shutdown(): Promise<void>;
+  /** Closes the channels; the kernel itself goes down with the server's process tree. */
+  close(): void;
 }
 
 export async function startKernel(server: JupyterServer): Promise<Kernel> {
@@ -82,9 +83,8 @@ export async function startKernel(server: JupyterServer): Promise<Kernel> {
   return {
     id,
     execute,
-    async shutdown() {
+    close() {
       socket.terminate();
-      await server.request(`/api/kernels/${id}`, { method: 'DELETE', timeoutMs: 15_000 }).catch(() => undefined);
     }
   };
 }

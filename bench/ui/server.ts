@@ -17,6 +17,7 @@ import type { Venv } from './venv.js';
 const START_TIMEOUT_MS = 90_000;
 /** The sidecar starts on the first proxied request; server-proxy waits up to 30 s for it. */
 const ROUTE_CHECK_TIMEOUT_MS = 45_000;
+const SHUTDOWN_GRACE_MS = 1_500;
 
 export interface JupyterServer {
   /** http://127.0.0.1:PORT */
@@ -129,7 +130,8 @@ export async function startServer(setup: Setup, venv: Venv): Promise<JupyterServ
         signalAll(tree, 'SIGKILL');
         if (serverId && isAlive(serverId)) {
           process.kill(serverId.pid, 'SIGTERM');
-          if (!(await exited(child, 10_000)) && isAlive(serverId)) process.kill(serverId.pid, 'SIGKILL');
+          // Its own shutdown takes seconds waiting on kernels that are already gone.
+          if (!(await exited(child, SHUTDOWN_GRACE_MS)) && isAlive(serverId)) process.kill(serverId.pid, 'SIGKILL');
         }
         await exited(child, 5_000);
         signalAll(tree, 'SIGKILL');

@@ -26,7 +26,8 @@ export interface Terminal {
   type(durationMs: number, intervalMs: number): Promise<void>;
   /** Waits up to `drainMs` for the echoes still missing, then tells what came back. */
   echoes(drainMs: number): Promise<Typing>;
-  close(): Promise<void>;
+  /** Closes the WebSocket; the shell goes down with the server's process tree. */
+  close(): void;
 }
 
 export async function openTerminal(server: JupyterServer): Promise<Terminal> {
@@ -76,9 +77,8 @@ export async function openTerminal(server: JupyterServer): Promise<Terminal> {
       onStdout = () => undefined;
       return { latencies, lost: pending.length };
     },
-    async close() {
+    close() {
       socket.terminate();
-      await server.request(`/api/terminals/${name}`, { method: 'DELETE', timeoutMs: 15_000 }).catch(() => undefined);
     }
   };
 }

@@ -36,16 +36,3 @@ def start_workload(gigabytes, children, lifetime_seconds):
         _children.append(pid)
     print(json.dumps({"kernel": parent, "children": _children, "bytes": len(_memory)}))
 
-
-def stop_workload():
-    """Kill and reap the children, release the buffer."""
-    global _memory
-    for pid in _children:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-    _children.clear()
-    _memory = None
-    print(json.dumps({"stopped": True}))
