@@ -47,13 +47,13 @@ test('shows exactly the 1 GiB memory limit and the 0.5-CPU quota', async ({ page
   await expect(statusItem(page).locator('[data-kind="memory"]')).toHaveText(/\/1\.0 GiB$/);
   await expect(statusItem(page)).toHaveAttribute('title', /limit set by the container's cgroup/);
 
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.locator('#jp-main-statusbar').screenshot({ path: join(SCREENSHOTS, 'statusbar-limited.png') });
+
   await statusItem(page).click();
   const details = page.locator('.jp-CgroupUsage-details');
   await expect(details.locator('.jp-CgroupUsage-row[data-row="memoryLimit"]')).toContainText('1.0 GiB');
   await expect(details.locator('.jp-CgroupUsage-row[data-row="cpuLimit"]')).toContainText('0.5');
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.locator('#jp-main-statusbar').screenshot({ path: join(SCREENSHOTS, 'statusbar-limited.png') });
-  await details.screenshot({ path: join(SCREENSHOTS, 'details-limited.png') });
 });
 
 /** The kernel's own count of OOM kills in the cgroup (v1 memory.oom_control, v2 memory.events). */
@@ -88,4 +88,11 @@ test('a cell exceeding the limit is OOM-killed and the notification appears', as
   await expect(page.locator('.jp-OutputArea-output', { hasText: 'survived' })).toHaveCount(0);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, 'oom-notification.png') });
+
+  // The details view tells the same story: the kill counted, the climb to the limit charted.
+  await page.getByRole('button', { name: 'Ok' }).click(); // JupyterLab's "Kernel Restarting" dialog
+  await statusItem(page).click();
+  const details = page.locator('.jp-CgroupUsage-details');
+  await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(oomKills()));
+  await details.screenshot({ path: join(SCREENSHOTS, 'details-oom.png') });
 });

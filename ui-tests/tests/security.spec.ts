@@ -60,3 +60,14 @@ test('the sidecar listens on a Unix socket only its user can reach', async ({ la
     expect(attempt.stdout.trim()).toBe('EACCES');
   }
 });
+
+test('querying the sidecar does not count as user activity (idle culling still works)', async ({ lab }) => {
+  const headers = { Authorization: `token ${lab.token}` };
+  const lastActivity = async () =>
+    ((await (await fetch(`${lab.url}api/status`, { headers })).json()) as { last_activity: string }).last_activity;
+  const before = await lastActivity();
+  for (const path of ['api/v1/metrics', 'api/v1/history?seconds=60', 'metrics']) {
+    expect((await fetch(`${lab.url}cgroup-usage/${path}`, { headers })).status).toBe(200);
+  }
+  expect(await lastActivity()).toBe(before);
+});
