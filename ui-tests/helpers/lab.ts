@@ -25,6 +25,8 @@ export interface LabOptions {
   userSettings?: Record<string, unknown>;
   /** Contents of overrides.json in the application settings directory (the admin's defaults). */
   overrides?: Record<string, unknown>;
+  /** Extra environment, applied last (e.g. a PATH without node). */
+  env?: Record<string, string>;
 }
 
 export interface LabInfo {
@@ -127,7 +129,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       JUPYTER_CONFIG_DIR: join(home, 'config'),
       JUPYTER_DATA_DIR: join(home, 'data'),
       JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
-      IPYTHONDIR: join(home, 'ipython')
+      IPYTHONDIR: join(home, 'ipython'),
+      ...options.env
     }
   });
   child.stdout?.pipe(logStream);
