@@ -8,7 +8,7 @@ import type { IPoint } from './chartGeometry';
 import { niceMax } from './chartGeometry';
 import type { LimitSource, Pressure, Sample } from './sample';
 import type { IUsageSettings } from './settings';
-import { limitSourceText } from './summary';
+import { limitSourceShort } from './summary';
 
 export interface IChartSeries {
   /** Stable name, used as data-series and in the CSS class. */
@@ -72,10 +72,11 @@ function chartTop(
   return round(Math.max(dataMax * 1.25, scaleToLimit ? limit : 0));
 }
 
-/** A round number of GiB, or of MiB below 1 GiB. */
+/** A round number of GiB, or of MiB up to 500 MiB (then 1 GiB rather than "1000 MiB"). */
 function niceBytes(bytes: number): number {
   const unit = bytes >= GIB ? GIB : MIB;
-  return niceMax(bytes / unit) * unit;
+  const top = niceMax(bytes / unit) * unit;
+  return unit === MIB && top > 512 * MIB ? GIB : top;
 }
 
 export function cpuChart(history: readonly Sample[], windowMs: number): IChartSpec | null {
@@ -141,12 +142,12 @@ export function detailRows(sample: Sample, settings: IUsageSettings): IDetailRow
     {
       name: 'cpuLimit',
       label: 'CPU limit',
-      value: `${formatCoreCount(cpu.limit)} cores, ${limitSourceText('cpu', cpu.limitSource)}`
+      value: `${formatCoreCount(cpu.limit)} cores (${limitSourceShort('cpu', cpu.limitSource)})`
     },
     {
       name: 'hostCpus',
       label: 'CPUs programs see',
-      value: `${cpu.hostCpus} (what os.cpu_count() reports)`
+      value: `${cpu.hostCpus} (os.cpu_count())`
     },
     {
       name: 'throttled',
@@ -155,19 +156,19 @@ export function detailRows(sample: Sample, settings: IUsageSettings): IDetailRow
     },
     {
       name: 'memoryUsed',
-      label: 'Memory working set',
+      label: 'Working set',
       value: `${formatBytesOf(memory.used, memory.limit)} (${formatPercent(usageFraction(memory.used, memory.limit))})`,
       level: memoryLevel(sample, { ...settings, memoryFigure: 'workingSet' })
     },
     {
       name: 'memoryUsage',
-      label: 'Memory with page cache',
-      value: `${formatBytes(memory.usage)} (page cache ${formatBytes(memory.cache)})`
+      label: 'Memory usage',
+      value: `${formatBytes(memory.usage)} incl. ${formatBytes(memory.cache)} page cache`
     },
     {
       name: 'memoryLimit',
       label: 'Memory limit',
-      value: `${formatBytes(memory.limit)}, ${limitSourceText('memory', memory.limitSource)}`
+      value: `${formatBytes(memory.limit)} (${limitSourceShort('memory', memory.limitSource)})`
     }
   ];
   if (memory.swap !== null) {
@@ -181,7 +182,7 @@ export function detailRows(sample: Sample, settings: IUsageSettings): IDetailRow
   });
   rows.push({
     name: 'pressure',
-    label: 'Pressure (some, 10 s)',
+    label: 'Pressure (10 s)',
     value: `CPU ${pressureText(pressure.cpu)} · memory ${pressureText(pressure.memory)} · IO ${pressureText(pressure.io)}`
   });
   rows.push({

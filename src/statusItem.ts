@@ -10,7 +10,8 @@
  *   .jp-CgroupUsage-part                     one figure, data-kind="cpu|memory|disk", data-level=...
  *   .jp-CgroupUsage-warning / .jp-CgroupUsage-critical   on the item and on each part at that level
  *   .jp-CgroupUsage-unavailable              the short text shown while the sidecar is unreachable
- * A click (or Enter) on the item toggles the details view (detailsView.ts) in a popup.
+ * A click (or Enter / Space) on the item toggles the details view (detailsView.ts) in a popup;
+ * Escape closes it.
  */
 import { type Popup, showPopup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
@@ -66,21 +67,23 @@ export class UsageStatusItem extends Widget {
       this._popup.dispose();
       return;
     }
-    const popup = showPopup({
-      body: new DetailsView(this._model),
-      anchor: this,
-      align: 'left',
-      hasDynamicSize: true
-    });
+    const body = new DetailsView(this._model);
+    const popup = showPopup({ body, anchor: this, align: 'left', hasDynamicSize: true });
     popup.disposed.connect(() => (this._popup = null));
     this._popup = popup;
+    // The popup closes on Escape when the focus is inside it.
+    body.node.focus();
   }
 
   handleEvent(event: Event): void {
     if (event.type === 'click') {
       this.toggleDetails();
-    } else if (event.type === 'keydown' && ['Enter', ' '].includes((event as KeyboardEvent).key)) {
-      this.toggleDetails();
+    } else if (event.type === 'keydown') {
+      const key = (event as KeyboardEvent).key;
+      if (key === 'Enter' || key === ' ' || (key === 'Escape' && this._popup)) {
+        event.preventDefault();
+        this.toggleDetails();
+      }
     }
   }
 

@@ -58,15 +58,27 @@ export function statusText(sample: Sample, settings: IUsageSettings): string {
     .join(PART_SEPARATOR);
 }
 
-/** Where a limit comes from, in words. */
+/** Where a limit comes from, as a phrase for the tooltip. */
 export function limitSourceText(resource: 'cpu' | 'memory', source: LimitSource): string {
   switch (source) {
     case 'cgroup':
-      return "set by the container's cgroup";
+      return "limit set by the container's cgroup";
     case 'env':
-      return `from JupyterHub (${resource === 'cpu' ? 'CPU_LIMIT' : 'MEM_LIMIT'})`;
+      return `limit from JupyterHub's ${resource === 'cpu' ? 'CPU_LIMIT' : 'MEM_LIMIT'}`;
     case 'host':
       return 'no limit set: the whole machine';
+  }
+}
+
+/** Where a limit comes from, in a few words for the details view. */
+export function limitSourceShort(resource: 'cpu' | 'memory', source: LimitSource): string {
+  switch (source) {
+    case 'cgroup':
+      return 'cgroup';
+    case 'env':
+      return resource === 'cpu' ? 'CPU_LIMIT' : 'MEM_LIMIT';
+    case 'host':
+      return 'whole machine, no limit';
   }
 }
 
@@ -90,12 +102,12 @@ function memoryFigureName(settings: IUsageSettings): string {
 export function tooltipText(sample: Sample, settings: IUsageSettings): string {
   const { cpu, memory, disk } = sample;
   const lines: string[] = [];
-  const cpuShare = formatPercent(usageFraction(cpu.used, cpu.limit));
-  const cpuUsed = cpu.used === null ? 'unknown' : cpu.used.toFixed(2);
-  lines.push(
-    `CPU: ${cpuUsed} of ${formatCoreCount(cpu.limit)} cores in use (${cpuShare}), ` +
-      `limit ${limitSourceText('cpu', cpu.limitSource)}`
-  );
+  const cpuInUse =
+    cpu.used === null
+      ? `measuring (the sidecar needs two readings) of ${formatCoreCount(cpu.limit)} cores`
+      : `${cpu.used.toFixed(2)} of ${formatCoreCount(cpu.limit)} cores in use ` +
+        `(${formatPercent(usageFraction(cpu.used, cpu.limit))})`;
+  lines.push(`CPU: ${cpuInUse}, ${limitSourceText('cpu', cpu.limitSource)}`);
   const hint = hostCpuHint(sample);
   if (hint) {
     lines.push(hint);
@@ -106,8 +118,7 @@ export function tooltipText(sample: Sample, settings: IUsageSettings): string {
   const inUse = memoryInUse(sample, settings);
   lines.push(
     `Memory: ${formatBytes(inUse)} ${memoryFigureName(settings)} of ${formatBytes(memory.limit)} ` +
-      `(${formatPercent(usageFraction(inUse, memory.limit))}), ` +
-      `limit ${limitSourceText('memory', memory.limitSource)}`
+      `(${formatPercent(usageFraction(inUse, memory.limit))}), ${limitSourceText('memory', memory.limitSource)}`
   );
   lines.push(`  in use: ${formatExactBytes(inUse)}; limit: ${formatExactBytes(memory.limit)}`);
   if (settings.memoryFigure === 'workingSet') {

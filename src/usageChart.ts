@@ -9,8 +9,8 @@ import { type IChartFrame, linePath, y } from './chartGeometry';
 import type { IChartSpec } from './details';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-const WIDTH = 320;
-const HEIGHT = 72;
+const WIDTH = 360;
+const HEIGHT = 60;
 /** Room above the plot so that a limit line at the top edge stays visible. */
 const TOP_PADDING = 3;
 
@@ -23,6 +23,11 @@ function svg<K extends keyof SVGElementTagNameMap>(
     element.setAttribute(name, String(value));
   }
   return element;
+}
+
+/** The limit is drawn when it fits the scale (not when the scale follows the data far below it). */
+function limitShown(spec: IChartSpec): spec is IChartSpec & { limit: number } {
+  return spec.limit !== null && spec.limit <= spec.yMax;
 }
 
 function minutes(ms: number): string {
@@ -47,7 +52,10 @@ export class UsageChart {
     const title = document.createElement('div');
     title.className = 'jp-CgroupUsage-chartTitle';
     title.textContent = spec.title;
-    this.node.appendChild(title);
+    const header = document.createElement('div');
+    header.className = 'jp-CgroupUsage-chartHeader';
+    header.append(title, this._legend(spec));
+    this.node.appendChild(header);
 
     const frame: IChartFrame = {
       t0: spec.t0,
@@ -66,7 +74,7 @@ export class UsageChart {
     image.appendChild(
       svg('rect', { class: 'jp-CgroupUsage-chartBackground', x: 0, y: -TOP_PADDING, width: WIDTH, height: HEIGHT })
     );
-    if (spec.limit !== null && spec.limit <= spec.yMax) {
+    if (limitShown(spec)) {
       const limitY = y(spec.limit, frame);
       image.appendChild(
         svg('line', { class: 'jp-CgroupUsage-chartLimit', x1: 0, x2: WIDTH, y1: limitY, y2: limitY })
@@ -94,11 +102,14 @@ export class UsageChart {
     right.textContent = 'now';
     image.append(top, left, right);
     this.node.appendChild(image);
+  }
 
+  /** Swatch and name of each line, the limit included when it is drawn. */
+  private _legend(spec: IChartSpec): HTMLDivElement {
     const legend = document.createElement('div');
     legend.className = 'jp-CgroupUsage-legend';
     const entries = spec.series.map(series => [series.name, series.label]);
-    if (spec.limit !== null && spec.limit <= spec.yMax) {
+    if (limitShown(spec)) {
       entries.push(['limit', 'limit']);
     }
     for (const [name, label] of entries) {
@@ -107,6 +118,6 @@ export class UsageChart {
       entry.textContent = label;
       legend.appendChild(entry);
     }
-    this.node.appendChild(legend);
+    return legend;
   }
 }

@@ -77,6 +77,14 @@ describe('chart specs', () => {
     expect(spec.yMaxLabel).toBe('5.0 GiB');
   });
 
+  it('rounds small memory scales to MiB, and to 1 GiB rather than "1000 MiB"', () => {
+    const small = (used: number) => [
+      makeSample({ memory: { used, cache: 0, limit: 256 * GiB, limitSource: 'host' } })
+    ];
+    expect(memoryChart(small(300 * MiB), 60000)!.yMaxLabel).toBe('500 MiB');
+    expect(memoryChart(small(600 * MiB), 60000)!.yMaxLabel).toBe('1.0 GiB');
+  });
+
   it('makes room above a figure over its limit', () => {
     const over = [makeSample({ cpu: { used: 2.4, limit: 2 } })];
     expect(cpuChart(over, 60000)!.yMax).toBe(5);
@@ -108,7 +116,10 @@ describe('detail rows', () => {
       'source'
     ]);
     expect(value(rows, 'cpuUsed')).toBe('0.73 of 2 cores (36.5%)');
-    expect(value(rows, 'hostCpus')).toContain('16');
+    expect(value(rows, 'cpuLimit')).toBe('2 cores (cgroup)');
+    expect(value(rows, 'hostCpus')).toBe('16 (os.cpu_count())');
+    expect(value(rows, 'memoryUsage')).toBe('1.5 GiB incl. 307 MiB page cache');
+    expect(value(rows, 'memoryLimit')).toBe('4.0 GiB (cgroup)');
     expect(value(rows, 'throttled')).toBe('25.0% of periods');
     expect(value(rows, 'memoryUsed')).toBe('1.2/4.0 GiB (30.0%)');
     expect(value(rows, 'oomKills')).toBe('2');

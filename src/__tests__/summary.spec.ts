@@ -1,6 +1,7 @@
 import { DEFAULT_SETTINGS, type IUsageSettings } from '../settings';
 import {
   hostCpuHint,
+  limitSourceShort,
   limitSourceText,
   statusParts,
   statusText,
@@ -54,7 +55,9 @@ describe('limit sources', () => {
     expect(limitSourceText('memory', 'cgroup')).toContain('cgroup');
     expect(limitSourceText('memory', 'env')).toContain('MEM_LIMIT');
     expect(limitSourceText('cpu', 'env')).toContain('CPU_LIMIT');
-    expect(limitSourceText('cpu', 'host')).toContain('no limit');
+    expect(limitSourceText('cpu', 'host')).toBe('no limit set: the whole machine');
+    expect(limitSourceShort('memory', 'env')).toBe('MEM_LIMIT');
+    expect(limitSourceShort('cpu', 'cgroup')).toBe('cgroup');
   });
 });
 
@@ -77,13 +80,18 @@ describe('tooltip', () => {
     const sample = makeSample({ memory: { limitSource: 'env' }, errors: ['memory.pressure: ENOENT'] });
     const text = tooltipText(sample, showAll);
     expect(text).toContain('CPU: 0.73 of 2 cores in use (36.5%)');
-    expect(text).toContain("limit set by the container's cgroup");
-    expect(text).toContain('Memory: 1.2 GiB working set of 4.0 GiB (30.0%), limit from JupyterHub (MEM_LIMIT)');
+    expect(text).toContain("CPU: 0.73 of 2 cores in use (36.5%), limit set by the container's cgroup");
+    expect(text).toContain("Memory: 1.2 GiB working set of 4.0 GiB (30.0%), limit from JupyterHub's MEM_LIMIT");
     expect(text).toContain('limit: 4,294,967,296 bytes');
     expect(text).toContain('Programs see 16 CPUs but may use 2');
     expect(text).toContain('Throttled in 25.0% of scheduling periods');
     expect(text).toContain('Disk /home/jovyan: 12.0 GiB of 50.0 GiB');
     expect(text).toContain('Could not read: memory.pressure: ENOENT');
+  });
+
+  it('says the CPU figure is being measured before the second reading', () => {
+    const text = tooltipText(makeSample({ cpu: { used: null, limitSource: 'host' } }), DEFAULT_SETTINGS);
+    expect(text).toContain('CPU: measuring (the sidecar needs two readings) of 2 cores, no limit set: the whole machine');
   });
 
   it('mentions OOM kills only when there were some', () => {
