@@ -19,6 +19,8 @@ export interface CaseParams {
   gb: number;
   n: number;
   k: number;
+  /** 1 for the grid; 2, 3, ... for repeated runs of the same case. */
+  run: number;
 }
 
 export interface Timing {

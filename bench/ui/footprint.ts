@@ -23,16 +23,21 @@ const RSS_GOAL_BYTES = 60 * 2 ** 20;
 const GROWTH_TOLERANCE_BYTES = 4 * 2 ** 20;
 
 export interface FootprintOptions {
+  /** How the run was started, quoted in the report. */
+  command: string;
   minutes: number;
   clients: number;
   intervalMs: number;
+  /** The node binary that runs the bundle. */
+  node: string;
   out: string;
 }
 
 export async function runFootprint(repoRoot: string, options: FootprintOptions): Promise<void> {
   console.log('npm run build:sidecar ...');
   execFileSync('npm', ['run', '--silent', 'build:sidecar'], { cwd: repoRoot, stdio: 'inherit', timeout: 120_000 });
-  const sidecar = spawn('node', [BUNDLE, '--port', '0', '--interval', String(options.intervalMs)], {
+  const nodeVersion = execFileSync(options.node, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim();
+  const sidecar = spawn(options.node, [BUNDLE, '--port', '0', '--interval', String(options.intervalMs)], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
   });
@@ -97,11 +102,12 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
     const lines = [
       '# Sidecar footprint (`npm run bench:ui -- --footprint`)',
       '',
-      `Command: \`npm run bench:ui -- --footprint --minutes ${options.minutes} --clients ${options.clients} --interval ${options.intervalMs}\``,
+      `Command: \`${options.command}\``,
       '',
       ...machineMarkdown(machine),
       '',
-      `The sidecar bundle (\`node ${BUNDLE} --port 0 --interval ${options.intervalMs}\`) with ${options.clients}`,
+      `The sidecar bundle (\`node ${BUNDLE} --port 0 --interval ${options.intervalMs}\`, run by ${options.node},`,
+      `Node.js ${nodeVersion}) with ${options.clients}`,
       `WebSocket clients on /api/v1/stream, measured for ${(wallSeconds / 60).toFixed(1)} min after ${WARMUP_MS / 1000} s of warm-up;`,
       `RSS sampled every ${SAMPLE_EVERY_MS / 1000} s. The clients received ${messages} messages`,
       `(${(messages / options.clients / wallSeconds).toFixed(2)} per client per second).`,
@@ -116,7 +122,7 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
     console.log(`\n${lines.join('\n')}`);
     mkdirSync(options.out, { recursive: true });
     writeFileSync(join(options.out, 'footprint.md'), lines.join('\n'));
-    const results = { machine, options, cpuPercent, wallSeconds, messages, growth, samples };
+    const results = { machine, options, nodeVersion, cpuPercent, wallSeconds, messages, growth, samples };
     writeFileSync(join(options.out, 'footprint-results.json'), JSON.stringify(results, null, 2) + '\n');
     console.log(`written to ${options.out}`);
   } finally {

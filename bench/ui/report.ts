@@ -5,9 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseResult, Timing } from './case.js';
+import type { CaseParams, CaseResult, Timing } from './case.js';
 import { machineMarkdown, type Machine } from './machine.js';
 import type { Setup, SetupName } from './setups.js';
+import { median } from './stats.js';
 import type { Venv } from './venv.js';
 
 export interface Report {
@@ -20,7 +21,7 @@ export interface Report {
   versions: Record<string, string | null>;
   wheel: string | null;
   results: CaseResult[];
-  failures: { setup: SetupName; gb: number; n: number; k: number; error: string }[];
+  failures: (CaseParams & { setup: SetupName; error: string })[];
 }
 
 /** The case the goals are stated for. */
@@ -31,18 +32,24 @@ const ms = (value: number): string => (Number.isNaN(value) ? '–' : value >= 10
 const seconds = (value: number | null): string => (value === null ? '–' : value.toFixed(2));
 const megabytes = (value: number | null): string => (value === null ? '–' : (value / 2 ** 20).toFixed(0));
 
+/** Grid order: GB, N, K, then setup, then run. */
+function byCase(a: CaseResult, b: CaseResult): number {
+  return a.gb - b.gb || a.n - b.n || a.k - b.k || a.setup.localeCompare(b.setup) || a.run - b.run;
+}
+
 export function tableRows(results: CaseResult[]): string[] {
   const header =
-    '| setup | GB | N | K | keys | echo p50 ms | p95 | p99 | max | keys > 100 ms | metrics req median ms | max | server CPU s | sidecar CPU s | sidecar RSS MB |';
+    '| setup | GB | N | K | run | keys | echo p50 ms | p95 | p99 | max | keys > 100 ms | metrics req median ms | max | server CPU s | sidecar CPU s | sidecar RSS MB |';
   return [
     header,
     `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`,
-    ...results.map(r =>
+    ...[...results].sort(byCase).map(r =>
       [
         r.setup,
         r.gb,
         r.n,
         r.k,
+        r.run,
         r.keys,
         ms(r.echo.p50),
         ms(r.echo.p95),
@@ -59,26 +66,28 @@ export function tableRows(results: CaseResult[]): string[] {
   ];
 }
 
-/** Each setup's echo p99 and CPU time against (C)'s in the goal case; null where not measured. */
-export function goalRatios(results: CaseResult[]): { setup: SetupName; p99: number; cpu: number }[] | null {
-  const at = (setup: SetupName): CaseResult | undefined =>
-    results.find(r => r.setup === setup && r.gb === GOAL_CASE.gb && r.n === GOAL_CASE.n && r.k === GOAL_CASE.k);
-  const baseline = at('C');
-  if (!baseline) return null;
-  return (['A1', 'A2', 'B'] as SetupName[]).flatMap(setup => {
-    const r = at(setup);
-    if (!r) return [];
-    return [{ setup, p99: r.echo.p99 / baseline.echo.p99, cpu: (r.serverCpu + (r.sidecarCpu ?? 0)) / baseline.serverCpu }];
-  });
+/**
+ * Each setup's echo p99 and CPU time against (C)'s in the goal case, each the median over
+ * that setup's runs of the case; null where (C) was not measured.
+ */
+export function goalRatios(results: CaseResult[]): { setup: SetupName; runs: number; p99: number; cpu: number }[] | null {
+  const runs = (setup: SetupName): CaseResult[] =>
+    results.filter(r => r.setup === setup && r.gb === GOAL_CASE.gb && r.n === GOAL_CASE.n && r.k === GOAL_CASE.k);
+  const p99 = (setup: SetupName): number => median(runs(setup).map(r => r.echo.p99));
+  const cpu = (setup: SetupName): number => median(runs(setup).map(r => r.serverCpu + (r.sidecarCpu ?? 0)));
+  if (runs('C').length === 0) return null;
+  return (['A1', 'A2', 'B'] as SetupName[])
+    .filter(setup => runs(setup).length > 0)
+    .map(setup => ({ setup, runs: runs(setup).length, p99: p99(setup) / p99('C'), cpu: cpu(setup) / cpu('C') }));
 }
 
 export function goalLines(results: CaseResult[]): string[] {
   const ratios = goalRatios(results);
   if (!ratios) return ['Goal case (GB=2, N=64, K=3) not measured for (C) in this run: no ratios.'];
-  return ratios.map(({ setup, p99, cpu }) => {
+  return ratios.map(({ setup, runs, p99, cpu }) => {
     const verdict = (ratio: number): string => (setup === 'B' ? (ratio <= GOAL_RATIO ? ' (goal ≤ 1.2: met)' : ' (goal ≤ 1.2: NOT met)') : '');
     const what = setup === 'B' ? 'server + sidecar CPU' : 'server CPU';
-    return `- (${setup}) / (C): echo p99 ${p99.toFixed(2)}×${verdict(p99)}; ${what} ${cpu.toFixed(2)}×${verdict(cpu)}`;
+    return `- (${setup}) / (C), medians of ${runs} run(s): echo p99 ${p99.toFixed(2)}×${verdict(p99)}; ${what} ${cpu.toFixed(2)}×${verdict(cpu)}`;
   });
 }
 
