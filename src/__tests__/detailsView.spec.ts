@@ -8,7 +8,7 @@ import { CgroupUsageModel } from '../model';
 import { notifyOomKills, oomKillMessage } from '../oomNotifier';
 import { DEFAULT_SETTINGS } from '../settings';
 import { UsageStatusItem } from '../statusItem';
-import { FakeTransport } from './fakeTransport';
+import { FakeTransport, settle } from './fakeTransport';
 import { GiB, makeSample } from './samples';
 
 describe('details view', () => {
@@ -16,10 +16,6 @@ describe('details view', () => {
   let model: CgroupUsageModel;
   let item: UsageStatusItem;
 
-  async function settle(): Promise<void> {
-    await jest.advanceTimersByTimeAsync(0);
-    MessageLoop.flush();
-  }
 
   beforeEach(async () => {
     jest.useFakeTimers();

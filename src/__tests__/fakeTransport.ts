@@ -2,6 +2,7 @@
  * A transport that answers from the test instead of a sidecar: it counts requests, answers
  * with whatever `answer` returns (a sample or an error) and hands out streams the test drives.
  */
+import { MessageLoop } from '@lumino/messaging';
 import type { HistoryResponse, Sample } from '../sample';
 import type { IStream, IStreamHandlers, ITransport } from '../tokens';
 import { makeSample } from './samples';
@@ -48,4 +49,10 @@ export class FakeTransport implements ITransport {
   get requestCount(): number {
     return this.metricsRequests + this.historyRequests.length + this.streams.length;
   }
+}
+
+/** On jest's fake clock: lets `ms` pass (answers arrive, polls tick), then renders the widgets. */
+export async function settle(ms = 0): Promise<void> {
+  await jest.advanceTimersByTimeAsync(ms);
+  MessageLoop.flush();
 }

@@ -15,6 +15,7 @@ import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import plugin from '../index';
 import { PLUGIN_ID } from '../tokens';
+import { settle } from './fakeTransport';
 import { GiB, makeSample } from './samples';
 
 const SCHEMA: ISettingRegistry.ISchema = JSON.parse(
@@ -65,10 +66,6 @@ describe(PLUGIN_ID, () => {
   const item = () => document.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
   const hidden = () => item()!.classList.contains('lm-mod-hidden');
 
-  async function settle(ms = 0): Promise<void> {
-    await jest.advanceTimersByTimeAsync(ms);
-    MessageLoop.flush();
-  }
 
   async function activate(schema: ISettingRegistry.ISchema | null, bar: StatusBar | null = statusBar) {
     const registry = schema ? new SettingRegistry({ connector: new TestConnector(schema) }) : null;

@@ -38,22 +38,14 @@ describe('settings', () => {
   });
 
   it('reads every value that is valid', () => {
-    expect(
-      readSettings({
-        enabled: false,
-        refreshRate: 2000,
-        show: { cpu: false, memory: true, disk: true },
-        memoryWarningThreshold: 0.5,
-        cpuWarningThreshold: 0.6,
-        memoryFigure: 'usage'
-      })
-    ).toEqual({
+    const valid = {
       enabled: false,
       refreshRate: 2000,
       show: { cpu: false, memory: true, disk: true },
       memoryWarningThreshold: 0.5,
       cpuWarningThreshold: 0.6,
-      memoryFigure: 'usage'
-    });
+      memoryFigure: 'usage' as const
+    };
+    expect(readSettings(valid)).toEqual(valid);
   });
 });

@@ -7,7 +7,7 @@ import { Widget } from '@lumino/widgets';
 import { CgroupUsageModel } from '../model';
 import { DEFAULT_SETTINGS } from '../settings';
 import { UsageStatusItem } from '../statusItem';
-import { FakeTransport } from './fakeTransport';
+import { FakeTransport, settle } from './fakeTransport';
 import { GiB, makeSample } from './samples';
 
 describe('UsageStatusItem', () => {
@@ -16,11 +16,6 @@ describe('UsageStatusItem', () => {
   let statusBar: StatusBar;
   let item: UsageStatusItem;
 
-  /** Lets the poll answer and the widgets render. */
-  async function settle(): Promise<void> {
-    await jest.advanceTimersByTimeAsync(0);
-    MessageLoop.flush();
-  }
 
   function setUp(settings = DEFAULT_SETTINGS): void {
     model = new CgroupUsageModel({ transport, settings });
