@@ -47,6 +47,10 @@ export function isSample(value: unknown): value is Sample {
     sample.memory !== null &&
     typeof sample.cpu === 'object' &&
     sample.cpu !== null &&
+    typeof sample.pids === 'object' &&
+    sample.pids !== null &&
+    typeof sample.pressure === 'object' &&
+    sample.pressure !== null &&
     Array.isArray(sample.errors)
   );
 }
