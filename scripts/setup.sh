@@ -19,12 +19,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
-ensure_python_venv() {
-  # Debian's python3 lacks venv/ensurepip until python3-venv is installed.
-  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
-}
-
 ensure_node_modules() {
+  command -v npm >/dev/null || apt_install npm
   # npm ci only when needed: it wipes node_modules, which a developer may be using.
   if [ ! -f "$ROOT/node_modules/.package-lock.json" ] ||
     [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
@@ -34,10 +30,14 @@ ensure_node_modules() {
 }
 
 ensure_venv() {
-  ensure_python_venv
-  if [ ! -x "$VENV/bin/python" ]; then
+  if [ ! -x "$VENV/bin/pip" ]; then
     step "python3 -m venv .venv"
-    python3 -m venv "$VENV"
+    if ! python3 -m venv "$VENV"; then
+      # Debian's python3 cannot create a venv with pip until python3-venv is installed.
+      rm -rf "$VENV"
+      apt_install python3-venv
+      python3 -m venv "$VENV"
+    fi
   fi
 }
 

@@ -74,7 +74,7 @@ count typecheck:e2e $? 0 0 0
 
 export CGROUP_USAGE_VENV="$VENV"
 rm -f "$ARTIFACTS/playwright.json"
-run_logged test-e2e npx playwright test --config ui-tests/playwright.config.ts
+run_logged test-e2e npm run --silent test:e2e
 code=$?
 if [ -f "$ARTIFACTS/playwright.json" ]; then
   read -r ok bad skipped < <(node -e '
