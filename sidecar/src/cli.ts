@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Entry point of the sidecar: `--once` prints one sample; otherwise the sampler runs and
  * the server answers on a Unix socket or a TCP port until SIGTERM/SIGINT.

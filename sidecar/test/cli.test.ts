@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -203,6 +203,13 @@ describe('the esbuild bundle, outside the checkout', () => {
     assert.equal(result.code, 0, result.stderr);
     const sample = assertContractSample(JSON.parse(result.stdout));
     assert.equal(sample.disk?.path, dir);
+  });
+
+  it('runs as the package bin (hashbang)', async () => {
+    await chmod(bundle, 0o755);
+    const result = await collect(spawn(bundle, ['--help'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: cgroup-usage-sidecar/);
   });
 
   it('serves Prometheus text and the stream (prom-client and ws bundled), stops on SIGTERM', async () => {
