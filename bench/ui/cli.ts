@@ -142,7 +142,8 @@ async function main(): Promise<void> {
     try {
       const result: CaseResult = await runCase(all[name], params, options.timing, venv);
       report.results.push(result);
-      console.log(`echo p99 ${result.echo.p99.toFixed(1)} ms, server CPU ${result.serverCpu.toFixed(2)} s`);
+      const lost = result.echo.lost > 0 ? ` (${result.echo.lost} keys lost)` : '';
+      console.log(`echo p99 ${result.echo.p99.toFixed(1)} ms${lost}, server CPU ${result.serverCpu.toFixed(2)} s`);
     } catch (error) {
       const message = (error as Error).message;
       report.failures.push({ setup: name, ...params, error: message });

@@ -15,7 +15,10 @@ const COLUMNS = 1000;
 const PROMPT_TIMEOUT_MS = 20_000;
 
 export interface Typing {
-  /** Echo latency of each key that came back, in ms, in the order typed. */
+  /**
+   * Echo latency of each key in ms, in the order typed; for a key whose echo had not come
+   * back when waiting stopped, the time it had waited until then (its latency is at least that).
+   */
   latencies: number[];
   /** Keys whose echo had not come back when waiting stopped. */
   lost: number;
@@ -75,7 +78,8 @@ export async function openTerminal(server: JupyterServer): Promise<Terminal> {
       const drainUntil = performance.now() + drainMs;
       while (pending.length > 0 && performance.now() < drainUntil) await sleep(20);
       onStdout = () => undefined;
-      return { latencies, lost: pending.length };
+      const stoppedAt = performance.now();
+      return { latencies: [...latencies, ...pending.map(({ sentAt }) => stoppedAt - sentAt)], lost: pending.length };
     },
     close() {
       socket.terminate();
