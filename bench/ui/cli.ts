@@ -2,6 +2,7 @@
  * `npm run bench:ui [-- options]`: the frozen-UI benchmark over the grid of setups and
  * cases, or with --footprint the sidecar's own footprint. See --help.
  */
+import { execFileSync } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
   const all = setups(REPO_ROOT);
   const report: Report = {
     command,
+    commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
     machine: describeMachine(),
     loadAtEnd: [],
     timing: options.timing,

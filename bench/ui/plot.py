@@ -2,7 +2,7 @@
 
 Usage: python plot.py ui-results.json ui-echo-p99.png
 Solid lines: GB=2, K=3 (the goal case's row); dashed: GB=2, K=1; a case run several
-times is drawn at its median.
+times is drawn at its median; a hollow triangle marks a lower bound (keys lost).
 """
 
 import json
@@ -27,22 +27,29 @@ def main(results_path, png_path):
             by_n = {}
             for r in report["results"]:
                 if r["setup"] == setup and r["gb"] == 2 and r["k"] == k:
-                    by_n.setdefault(r["n"], []).append(r["echo"]["p99"])
+                    by_n.setdefault(r["n"], []).append(r)
             # A case run several times (the goal case) is drawn at its median.
-            points = sorted((n, statistics.median(p99s)) for n, p99s in by_n.items())
+            points = sorted(
+                (n, statistics.median(r["echo"]["p99"] for r in runs), any(r["echo"]["lost"] for r in runs))
+                for n, runs in by_n.items()
+            )
             if not points:
                 continue
             axes.axhline(100, color="grey", linewidth=0.8, linestyle=":")
             axes.plot(
-                [n for n, _ in points],
-                [p99 for _, p99 in points],
+                [n for n, _, _ in points],
+                [p99 for _, p99, _ in points],
                 style,
                 marker="o",
                 color=COLOURS[setup],
                 label=f"({setup}) {labels.get(setup, '')}, K={k}",
             )
+            # Keys that never echoed within the wait: the point is only a lower bound.
+            for n, p99, censored in points:
+                if censored:
+                    axes.plot(n, p99, marker="^", markersize=12, markerfacecolor="white", color=COLOURS[setup])
     axes.set_yscale("log")
-    axes.set_xlabel("N sleeping children sharing the kernel's 2 GiB")
+    axes.set_xlabel("N sleeping children sharing the kernel's 2 GiB\n(hollow triangle: keys never echoed within 30 s, the value is a lower bound)")
     axes.set_ylabel("terminal echo p99 (ms, log scale)")
     machine = report["machine"]
     axes.set_title(

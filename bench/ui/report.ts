@@ -13,6 +13,8 @@ import type { Venv } from './venv.js';
 
 export interface Report {
   command: string;
+  /** The commit checked out when the run started (others' uncommitted work may be in the tree). */
+  commit: string;
   machine: Machine;
   /** Load average when the run ended. */
   loadAtEnd: number[];
@@ -96,7 +98,7 @@ function markdown(report: Report): string {
     '',
     'Written by `bench/ui/cli.ts`; every figure of this run is also in `ui-results.json`.',
     '',
-    `Command: \`${report.command}\``,
+    `Command: \`${report.command}\`, at commit ${report.commit}.`,
     '',
     '## Machine',
     '',
@@ -124,7 +126,9 @@ function markdown(report: Report): string {
     '',
     '## Method',
     '',
-    `A Jupyter server on 127.0.0.1 per case; a kernel fills GB GiB of private memory (a`,
+    'A fresh Jupyter server on 127.0.0.1 per case, with the setup\'s extensions chosen by',
+    '`--ServerApp.jpserver_extensions`; before measuring, the harness checks that the setup\'s',
+    'metrics route answers and the other setups\' routes 404. A kernel fills GB GiB of private memory (a',
     '`bytearray`) and then forks N children that sleep, so every child maps it; K simulated',
     'tabs poll the setup\'s metrics endpoint (a request, then a pause of the interval); then a',
     `key is typed into a Jupyter terminal over its WebSocket every ${timing.keyIntervalMs} ms for ${timing.seconds} s`,
