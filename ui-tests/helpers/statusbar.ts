@@ -24,13 +24,15 @@ function bytes(text: string): number {
 
 /** Parses the tooltip's exact figures; throws when they are not there (not available yet). */
 export function parseShown(title: string, text: string): ShownFigures {
-  const cpu = /CPU: (unknown|[\d.]+) of ([\d.]+) cores in use/.exec(title);
+  // "CPU: 0.15 of 2 cores in use (7.5%), ..." or, before the second reading, "CPU: measuring ... of 2 cores".
+  const cpu = /^CPU: (.*?)of ([\d.]+) cores/m.exec(title);
   const memory = /in use: ([\d,]+) bytes; limit: ([\d,]+) bytes/.exec(title);
   if (!cpu || !memory) {
     throw new Error(`the status item's tooltip has no figures: ${JSON.stringify(title)}`);
   }
+  const cpuUsed = /^([\d.]+) $/.exec(cpu[1]);
   return {
-    cpuUsed: cpu[1] === 'unknown' ? null : Number(cpu[1]),
+    cpuUsed: cpuUsed ? Number(cpuUsed[1]) : null,
     cpuLimit: Number(cpu[2]),
     memoryUsed: bytes(memory[1]),
     memoryLimit: bytes(memory[2]),
