@@ -3,7 +3,7 @@
  * loopback port with a known token, with its own settings, workspace, runtime and notebook
  * directories, optionally inside child cgroups or with an administrator's overrides.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -25,6 +25,8 @@ export interface LabOptions {
   userSettings?: Record<string, unknown>;
   /** Contents of overrides.json in the application settings directory (the admin's defaults). */
   overrides?: Record<string, unknown>;
+  /** Plugins to turn off with `jupyter labextension disable --level=user` before the start. */
+  disabledPlugins?: string[];
   /** Extra environment, applied last (e.g. a PATH without node). */
   env?: Record<string, string>;
 }
@@ -115,6 +117,20 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   }
   const command = options.cgroupDirs ? inCgroups(options.cgroupDirs, args) : args;
 
+  const env = {
+    ...process.env,
+    PATH: `${join(VENV, 'bin')}:${process.env.PATH}`,
+    JUPYTER_CONFIG_DIR: join(home, 'config'),
+    JUPYTER_DATA_DIR: join(home, 'data'),
+    JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
+    IPYTHONDIR: join(home, 'ipython'),
+    ...options.env
+  };
+  for (const plugin of options.disabledPlugins ?? []) {
+    // The user level is this lab's own JUPYTER_CONFIG_DIR.
+    execFileSync(join(VENV, 'bin', 'jupyter'), ['labextension', 'disable', '--level=user', plugin], { env });
+  }
+
   mkdirSync(ARTIFACTS, { recursive: true });
   const log = join(ARTIFACTS, `lab-${options.name}.log`);
   const logStream = createWriteStream(log);
@@ -123,15 +139,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     // Its own process group, so stop() also reaches the sidecar it launches.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      PATH: `${join(VENV, 'bin')}:${process.env.PATH}`,
-      JUPYTER_CONFIG_DIR: join(home, 'config'),
-      JUPYTER_DATA_DIR: join(home, 'data'),
-      JUPYTER_RUNTIME_DIR: join(home, 'runtime'),
-      IPYTHONDIR: join(home, 'ipython'),
-      ...options.env
-    }
+    env
   });
   child.stdout?.pipe(logStream);
   child.stderr?.pipe(logStream);

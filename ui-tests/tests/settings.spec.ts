@@ -4,7 +4,7 @@
  */
 import type { Page } from '@playwright/test';
 import { expect, openLab, test } from '../helpers/fixtures';
-import { FAST_REFRESH, PLUGIN_ID, startLab } from '../helpers/lab';
+import { FAST_REFRESH, PLUGIN_ID, startLab, type LabInfo } from '../helpers/lab';
 import { statusItem, waitForFigures } from '../helpers/statusbar';
 
 /** How long we watch for requests that should not happen: several refresh periods. */
@@ -72,17 +72,22 @@ test('turning enabled off in the Settings Editor removes the item and stops all 
   }
 });
 
+/** Opens the lab and checks that, for several refresh periods, there is no item and no traffic. */
+async function expectNoItemAndNoTraffic(page: Page, lab: LabInfo): Promise<void> {
+  const traffic = countSidecarTraffic(page);
+  await openLab(page, lab);
+  // The launcher opens once the application has restored: every plugin has started by then.
+  await expect(page.locator('.jp-Launcher')).toBeVisible();
+  await page.waitForTimeout(QUIET_WINDOW_MS);
+  await expect(statusItem(page)).toBeHidden();
+  expect(traffic.requests).toEqual([]);
+  expect(traffic.openSockets).toBe(0);
+}
+
 test("an administrator's overrides.json default (enabled: false) is honoured", async ({ page }) => {
   const lab = await startLab({ name: 'overrides', overrides: { [PLUGIN_ID]: { enabled: false } } });
   try {
-    const traffic = countSidecarTraffic(page);
-    await openLab(page, lab);
-    // The launcher opens once the application has restored: every plugin has started by then.
-    await expect(page.locator('.jp-Launcher')).toBeVisible();
-    await page.waitForTimeout(QUIET_WINDOW_MS);
-    await expect(statusItem(page)).toBeHidden();
-    expect(traffic.requests).toEqual([]);
-    expect(traffic.openSockets).toBe(0);
+    await expectNoItemAndNoTraffic(page, lab);
 
     const settings = await fetch(`${lab.url}lab/api/settings/${PLUGIN_ID}`, {
       headers: { Authorization: `token ${lab.token}` }
@@ -90,6 +95,15 @@ test("an administrator's overrides.json default (enabled: false) is honoured", a
     // overrides.json changes the schema's default, which is what the user gets unless they choose.
     const body = (await settings.json()) as { schema: { properties: { enabled: { default: boolean } } } };
     expect(body.schema.properties.enabled.default).toBe(false);
+  } finally {
+    await lab.stop();
+  }
+});
+
+test('`jupyter labextension disable` turns the plugin off: no item, no requests', async ({ page }) => {
+  const lab = await startLab({ name: 'disabled', disabledPlugins: [PLUGIN_ID] });
+  try {
+    await expectNoItemAndNoTraffic(page, lab);
   } finally {
     await lab.stop();
   }
