@@ -3,6 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
@@ -12,16 +13,21 @@ import { toJruMetrics } from '../src/jru.js';
 import { Sampler } from '../src/sampler.js';
 import { SidecarServer } from '../src/server.js';
 import { FakeReader, MiB } from './fake-reader.js';
+import type { Reading } from '../src/reading.js';
 import { getOverSocket } from './unix-http.js';
 
 const INTERVAL_MS = 1000;
 
 /** A sampler driven by mocked timers: takeSample() makes exactly one new sample. */
 class Harness {
-  readonly reader = new FakeReader();
-  readonly sampler = new Sampler(this.reader, INTERVAL_MS);
-  readonly server = new SidecarServer(this.sampler);
+  readonly sampler: Sampler;
+  readonly server: SidecarServer;
   private started = false;
+
+  constructor(readonly reader = new FakeReader()) {
+    this.sampler = new Sampler(reader, INTERVAL_MS);
+    this.server = new SidecarServer(this.sampler);
+  }
 
   takeSample(): Promise<Sample> {
     const next = new Promise<Sample>((resolve) => {
@@ -389,5 +395,72 @@ describe('HTTP server on a Unix socket', () => {
     await writeFile(file, 'keep me');
     await assert.rejects(second.listen({ unixSocket: file }), /not a socket/);
     assert.ok((await stat(file)).isFile());
+  });
+});
+
+/** Readings of about 50 KB each, to fill a stuck client's buffers quickly. */
+class BigReader extends FakeReader {
+  override async read(): Promise<Reading> {
+    const reading = await super.read();
+    reading.errors.push('x'.repeat(50_000));
+    return reading;
+  }
+}
+
+describe('a WebSocket client that stops reading', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    dir = await mkdtemp(join(tmpdir(), 'sidecar-stuck-'));
+  });
+
+  afterEach(async () => {
+    mock.timers.reset();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('skips samples once 1 MiB is queued for it and does not hold up the others', async () => {
+    const harness = new Harness(new BigReader());
+    // A Unix socket: its kernel buffers are small (~200 KB), so the server's own queue fills.
+    const socketPath = join(dir, 'stuck.sock');
+    await harness.server.listen({ unixSocket: socketPath });
+    const healthy = new StreamClient(`ws+unix://${socketPath}:/api/v1/stream`);
+    await once(healthy.socket, 'open');
+    const stuck = net.connect(socketPath);
+    stuck.write(
+      'GET /api/v1/stream HTTP/1.1\r\nHost: sidecar\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+    );
+    const [handshake] = (await once(stuck, 'data')) as [Buffer];
+    assert.match(handshake.toString(), /^HTTP\/1\.1 101/);
+    stuck.pause();
+    const samples = 100;
+    for (let i = 1; i <= samples; i++) {
+      await harness.takeSample();
+      await healthy.received(i); // a client that keeps up gets every sample
+    }
+    assert.equal(healthy.messages.length, samples);
+    // Resumed, it drains what was queued for it; take samples until one taken now reaches it.
+    let received = '';
+    stuck.setEncoding('latin1').on('data', (chunk: string) => (received += chunk));
+    stuck.resume();
+    const takenSinceResume: string[] = [];
+    const caughtUp = (): boolean => takenSinceResume.some((marker) => received.includes(marker));
+    while (!caughtUp() && takenSinceResume.length < 200) {
+      const sample = await harness.takeSample();
+      takenSinceResume.push(`"used":${sample.memory.used},`);
+      await healthy.received(samples + takenSinceResume.length);
+    }
+    assert.ok(caughtUp(), 'the stuck client never caught up');
+    // Of the samples taken while it was stuck, those beyond its kernel buffers and 1 MiB
+    // (about 20 of 50 KB) were never queued for it; the healthy client got every one.
+    const whileStuck = healthy.messages
+      .slice(0, samples)
+      .filter((sample) => received.includes(`"used":${sample.memory.used},`)).length;
+    assert.ok(whileStuck < samples - 20, `the stuck client got ${whileStuck} of the ${samples} samples`);
+    assert.equal(healthy.messages.length, samples + takenSinceResume.length);
+    stuck.destroy();
+    await harness.close();
   });
 });
