@@ -4,15 +4,15 @@
  * core and its RSS over time. Goals: CPU ≤ 0.5 %, RSS ≤ 60 MB, no growth.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { describeMachine, machineMarkdown } from './machine.js';
 import { cpuSeconds, rssBytes } from './proc.js';
 import { median } from './stats.js';
 
-const BUNDLE = join('jupyterlab_cgroup_usage', 'sidecar', 'cgroup-usage-sidecar.js');
 const LISTENING = /listening on http:\/\/[^\s]*:(\d+)/;
 const SAMPLE_EVERY_MS = 5_000;
 /** Startup, JIT and the first GCs are not the steady state the goals are about. */
@@ -34,10 +34,17 @@ export interface FootprintOptions {
 }
 
 export async function runFootprint(repoRoot: string, options: FootprintOptions): Promise<void> {
-  console.log('npm run build:sidecar ...');
-  execFileSync('npm', ['run', '--silent', 'build:sidecar'], { cwd: repoRoot, stdio: 'inherit', timeout: 120_000 });
+  // The package's own bundle build, written to a private path: the shared build output
+  // (jupyterlab_cgroup_usage/sidecar/) may be in use by concurrent builds and tests.
+  const bundle = join(mkdtempSync(join(tmpdir(), 'bench-footprint-')), 'cgroup-usage-sidecar.js');
+  console.log(`npm run build:sidecar -- --outfile=${bundle} ...`);
+  execFileSync('npm', ['run', '--silent', 'build:sidecar', '--', `--outfile=${bundle}`], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    timeout: 120_000
+  });
   const nodeVersion = execFileSync(options.node, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim();
-  const sidecar = spawn(options.node, [BUNDLE, '--port', '0', '--interval', String(options.intervalMs)], {
+  const sidecar = spawn(options.node, [bundle, '--port', '0', '--interval', String(options.intervalMs)], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
   });
@@ -106,7 +113,7 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
       '',
       ...machineMarkdown(machine),
       '',
-      `The sidecar bundle (\`node ${BUNDLE} --port 0 --interval ${options.intervalMs}\`, run by ${options.node},`,
+      `The sidecar bundle (\`npm run build:sidecar\`; \`node cgroup-usage-sidecar.js --port 0 --interval ${options.intervalMs}\`, run by ${options.node},`,
       `Node.js ${nodeVersion}) with ${options.clients}`,
       `WebSocket clients on /api/v1/stream, measured for ${(wallSeconds / 60).toFixed(1)} min after ${WARMUP_MS / 1000} s of warm-up;`,
       `RSS sampled every ${SAMPLE_EVERY_MS / 1000} s. The clients received ${messages} messages`,
@@ -128,5 +135,6 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
   } finally {
     for (const client of clients) client.terminate();
     stopSidecar();
+    rmSync(dirname(bundle), { recursive: true, force: true });
   }
 }
