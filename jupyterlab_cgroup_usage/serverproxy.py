@@ -43,5 +43,4 @@ def setup_cgroup_usage():
         # The plugin polls all the time: counting that as activity would defeat idle culling.
         "update_last_activity": False,
         "launcher_entry": {"enabled": False},
-        "new_browser_tab": False,
     }
