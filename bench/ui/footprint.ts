@@ -19,8 +19,11 @@ const SAMPLE_EVERY_MS = 5_000;
 const WARMUP_MS = 30_000;
 const CPU_GOAL_PERCENT = 0.5;
 const RSS_GOAL_BYTES = 60 * 2 ** 20;
-/** RSS "grew" if the last quarter's median exceeds the first quarter's by more than this. */
-const GROWTH_TOLERANCE_BYTES = 4 * 2 ** 20;
+/**
+ * RSS "grew" if the last quarter's median exceeds the first quarter's by more than this:
+ * about the size of a V8 garbage-collection sawtooth, so that only a trend counts.
+ */
+const GROWTH_TOLERANCE_BYTES = 2 * 2 ** 20;
 
 export interface FootprintOptions {
   /** How the run was started, quoted in the report. */
@@ -105,6 +108,7 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
     const quarter = Math.max(1, Math.floor(samples.length / 4));
     const growth = median(samples.slice(-quarter).map(s => s.rss)) - median(samples.slice(0, quarter).map(s => s.rss));
     const maxRss = Math.max(...samples.map(s => s.rss));
+    const slope = leastSquaresSlope(samples.map(s => [s.seconds, s.rss])) * 3600;
     const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
     const lines = [
       '# Sidecar footprint (`npm run bench:ui -- --footprint`)',
@@ -124,12 +128,13 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
       `| CPU, % of one core | ${cpuPercent.toFixed(2)} | ≤ ${CPU_GOAL_PERCENT} (${cpuPercent <= CPU_GOAL_PERCENT ? 'met' : 'NOT met'}) |`,
       `| RSS at start / end / max, MB | ${mb(samples[0].rss)} / ${mb(samples[samples.length - 1].rss)} / ${mb(maxRss)} | max ≤ 60 (${maxRss <= RSS_GOAL_BYTES ? 'met' : 'NOT met'}) |`,
       `| RSS growth (median of last quarter − first quarter), MB | ${mb(growth)} | none, ≤ ${mb(GROWTH_TOLERANCE_BYTES)} (${growth <= GROWTH_TOLERANCE_BYTES ? 'met' : 'NOT met'}) |`,
+      `| RSS trend (least-squares slope), MB per hour | ${mb(slope)} | – |`,
       ''
     ];
     console.log(`\n${lines.join('\n')}`);
     mkdirSync(options.out, { recursive: true });
     writeFileSync(join(options.out, 'footprint.md'), lines.join('\n'));
-    const results = { machine, options, nodeVersion, cpuPercent, wallSeconds, messages, growth, samples };
+    const results = { machine, options, nodeVersion, cpuPercent, wallSeconds, messages, growth, slopePerHour: slope, samples };
     writeFileSync(join(options.out, 'footprint-results.json'), JSON.stringify(results, null, 2) + '\n');
     console.log(`written to ${options.out}`);
   } finally {
@@ -137,4 +142,14 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
     stopSidecar();
     rmSync(dirname(bundle), { recursive: true, force: true });
   }
+}
+
+/** Slope of the least-squares line through (x, y) points. */
+function leastSquaresSlope(points: [number, number][]): number {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  return variance === 0 ? 0 : covariance / variance;
 }
