@@ -47,6 +47,8 @@ jest_count() { # log-file field
 
 # ---- set-up: anything failing here is one failure and stops the run
 [ -x /usr/bin/chromium ] || apt_install chromium || { count setup 1 0 1 0; finish; }
+# promtool (Debian's prometheus package) validates the sidecar's /metrics exposition.
+command -v promtool >/dev/null || apt_install prometheus || { count setup 1 0 1 0; finish; }
 ( set -e; setup_all ) 2>&1 | tee "$ARTIFACTS/setup.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { count setup 1 0 1 0; finish; }
 echo "--> setup done ($((SECONDS - START)) s elapsed)"
