@@ -7,18 +7,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseOptions, USAGE, UsageError, type CliOptions } from './options.js';
 import { createReader } from './reader.js';
 import type { Reader } from './reading.js';
-import { Sampler, timedRead, toSample } from './sampler.js';
+import { CPU_WINDOW_MS, Sampler, timedRead, toSample } from './sampler.js';
 import { SidecarServer } from './server.js';
 
 const NAME = 'cgroup-usage-sidecar';
-/** --once measures CPU in use over this window, so that cpu.used is not null. */
-const ONCE_WINDOW_MS = 250;
 /** Shutdown waits this long for connections to close before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 2000;
 
 async function printOneSample(reader: Reader): Promise<void> {
   const first = await timedRead(reader);
-  await delay(ONCE_WINDOW_MS);
+  await delay(CPU_WINDOW_MS);
   const second = await timedRead(reader);
   process.stdout.write(`${JSON.stringify(toSample(first, second, Date.now()), null, 2)}\n`);
 }

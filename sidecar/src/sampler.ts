@@ -19,6 +19,11 @@ export type SampleListener = (sample: Sample) => void;
 export const HISTORY_SECONDS = 3600;
 /** Bounds the memory of very short intervals (36,000 samples of ~1 KB each). */
 const MAX_HISTORY_SAMPLES = 36_000;
+/**
+ * CPU in use needs two readings. The second comes this soon after the first (not a whole
+ * interval later), so a client's first request after the sidecar starts gets a CPU figure.
+ */
+export const CPU_WINDOW_MS = 250;
 
 function monotonicSeconds(): number {
   return Number(process.hrtime.bigint()) / 1e9;
@@ -109,6 +114,7 @@ export class Sampler {
   private readonly ring: SampleRing;
   private readonly listeners = new Set<SampleListener>();
   private timer: NodeJS.Timeout | null = null;
+  private secondReading: NodeJS.Timeout | null = null;
   private reading = false;
   private previous: TimedReading | null = null;
   private latestSample: Sample | null = null;
@@ -119,14 +125,16 @@ export class Sampler {
     this.ring = new SampleRing(historyCapacity(intervalMs));
   }
 
-  /** Takes a first reading at once, then one per interval. */
+  /** Takes a first reading at once, a second after CPU_WINDOW_MS, then one per interval. */
   start(): void {
     if (this.timer !== null) {
       return;
     }
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    // The server keeps the process alive; the timer alone should not.
-    this.timer.unref();
+    // The server keeps the process alive; the timers alone should not.
+    this.timer = setInterval(() => void this.tick(), this.intervalMs).unref();
+    if (this.intervalMs > CPU_WINDOW_MS) {
+      this.secondReading = setTimeout(() => void this.tick(), CPU_WINDOW_MS).unref();
+    }
     void this.tick();
   }
 
@@ -134,6 +142,10 @@ export class Sampler {
     if (this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
+    }
+    if (this.secondReading !== null) {
+      clearTimeout(this.secondReading);
+      this.secondReading = null;
     }
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { Sample } from '../../src/sample.js';
-import { HISTORY_SECONDS, Sampler, historyCapacity, toSample, type TimedReading } from '../src/sampler.js';
+import { CPU_WINDOW_MS, HISTORY_SECONDS, Sampler, historyCapacity, toSample, type TimedReading } from '../src/sampler.js';
 import { FakeReader, fakeReading } from './fake-reader.js';
 
 function timed(step: number, monotonicSeconds: number): TimedReading {
@@ -77,7 +77,7 @@ describe('historyCapacity', () => {
 });
 
 describe('Sampler', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setInterval'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
   it('has no sample before the first read, then caches the latest and notifies listeners', async () => {
@@ -89,11 +89,16 @@ describe('Sampler', () => {
     const sample = await first;
     assert.equal(sampler.latest(), sample);
     assert.equal(sample.cpu.used, null);
+    // The second reading comes after CPU_WINDOW_MS, not a whole interval: CPU is known early.
     const second = nextSample(sampler);
-    mock.timers.tick(1000);
+    mock.timers.tick(CPU_WINDOW_MS);
+    assert.equal(reader.reads, 2); // read() counts synchronously, before its sample settles
     const next = await second;
     assert.notEqual(next.cpu.used, null);
-    assert.equal(reader.reads, 2);
+    const third = nextSample(sampler);
+    mock.timers.tick(1000 - CPU_WINDOW_MS);
+    assert.equal(reader.reads, 3);
+    await third;
     sampler.stop();
   });
 
@@ -128,7 +133,7 @@ describe('Sampler', () => {
 
   it('returns the history of the last N seconds, oldest first, bounded by its capacity', async () => {
     mock.timers.reset();
-    mock.timers.enable({ apis: ['setInterval', 'Date'], now: 1_700_000_000_000 });
+    mock.timers.enable({ apis: ['setInterval', 'setTimeout', 'Date'], now: 1_700_000_000_000 });
     const reader = new FakeReader();
     const intervalMs = 1_000_000; // a capacity of 5 samples
     const sampler = new Sampler(reader, intervalMs);
