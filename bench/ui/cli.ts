@@ -4,7 +4,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCase, type CaseResult, type Timing } from './case.js';
 import { runFootprint } from './footprint.js';
@@ -12,7 +13,7 @@ import { describeMachine } from './machine.js';
 import { GOAL_CASE, goalLines, tableRows, writeReport, type Report } from './report.js';
 import { stopAllServers } from './server.js';
 import { SETUP_NAMES, setups, type SetupName } from './setups.js';
-import { prepareVenv } from './venv.js';
+import { prepareVenv, VENV_DIR } from './venv.js';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const FULL_GRID = { setups: 'A1,A2,B,C', n: '0,32,64', gb: '0,2', k: '1,3' };
@@ -36,6 +37,8 @@ Our wheel:
   --wheel PATH         install this wheel (default: newest dist/*.whl, else built here)
   --rebuild-wheel      build the wheel from the working tree even if dist/ has one
   --upgrade-venv       pip install --upgrade the PyPI packages of bench/.venv
+Re-render:
+  --render JSON        rewrite ui.md and the plot from a ui-results.json (beside it, or --out)
 Footprint mode:
   --footprint          run the sidecar bundle alone with WebSocket clients instead
   --minutes 10 --clients 20 --interval 1000
@@ -70,6 +73,7 @@ function parseOptions() {
       clients: { type: 'string', default: '20' },
       interval: { type: 'string', default: '1000' },
       node: { type: 'string', default: process.execPath },
+      render: { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   });
@@ -89,6 +93,7 @@ function parseOptions() {
     ks: list(values.k).filter(k => k > 0),
     goalRuns: Math.max(1, Number(values['goal-runs'])),
     timing: { seconds: Number(values.seconds), keyIntervalMs: Number(values['key-interval']), warmupMs: 2000 } as Timing,
+    renderOut: values.out ?? (values.render ? dirname(resolve(values.render)) : undefined),
     out: values.out ?? (isFull ? join(REPO_ROOT, 'docs', 'benchmarks') : join(tmpdir(), 'bench-ui'))
   };
 }
@@ -97,6 +102,13 @@ async function main(): Promise<void> {
   const options = parseOptions();
   if (options.help) {
     process.stdout.write(HELP);
+    return;
+  }
+  if (options.render) {
+    // Same figures, current presentation: ui.md and the plot from an earlier run's JSON.
+    const report = JSON.parse(readFileSync(options.render, 'utf8')) as Report;
+    writeReport(report, options.renderOut!, join(VENV_DIR, 'bin', 'python'));
+    console.log(`${goalLines(report.results).join('\n')}\nwritten to ${options.renderOut}`);
     return;
   }
   const command = ['npm run bench:ui', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
@@ -154,7 +166,7 @@ async function main(): Promise<void> {
   }
   report.loadAtEnd = loadavg().map(value => Math.round(value * 100) / 100);
   console.log(`\n${tableRows(report.results).join('\n')}\n\n${goalLines(report.results).join('\n')}`);
-  writeReport(report, options.out, venv);
+  writeReport(report, options.out, venv.python);
   console.log(`\n${plan.length} cases in ${((Date.now() - started) / 60_000).toFixed(1)} min; written to ${options.out}`);
   if (report.failures.length > 0) process.exitCode = 1;
 }

@@ -9,7 +9,6 @@ import type { CaseParams, CaseResult, Timing } from './case.js';
 import { machineMarkdown, type Machine } from './machine.js';
 import type { Setup, SetupName } from './setups.js';
 import { median } from './stats.js';
-import type { Venv } from './venv.js';
 
 export interface Report {
   command: string;
@@ -70,7 +69,9 @@ export function tableRows(results: CaseResult[]): string[] {
  * Each setup's echo p99 and CPU time against (C)'s in the goal case, each the median over
  * that setup's runs of the case; null where (C) was not measured.
  */
-export function goalRatios(results: CaseResult[]): { setup: SetupName; runs: number; p99: number; cpu: number }[] | null {
+export function goalRatios(
+  results: CaseResult[]
+): { setup: SetupName; runs: number; p99: number; cpu: number; lowerBound: boolean; figures: string }[] | null {
   const runs = (setup: SetupName): CaseResult[] =>
     results.filter(r => r.setup === setup && r.gb === GOAL_CASE.gb && r.n === GOAL_CASE.n && r.k === GOAL_CASE.k);
   const p99 = (setup: SetupName): number => median(runs(setup).map(r => r.echo.p99));
@@ -78,16 +79,32 @@ export function goalRatios(results: CaseResult[]): { setup: SetupName; runs: num
   if (runs('C').length === 0) return null;
   return (['A1', 'A2', 'B'] as SetupName[])
     .filter(setup => runs(setup).length > 0)
-    .map(setup => ({ setup, runs: runs(setup).length, p99: p99(setup) / p99('C'), cpu: cpu(setup) / cpu('C') }));
+    .map(setup => ({
+      setup,
+      runs: runs(setup).length,
+      p99: p99(setup) / p99('C'),
+      cpu: cpu(setup) / cpu('C'),
+      figures:
+        `echo p99 ${ms(p99(setup))} vs ${ms(p99('C'))} ms, ` +
+        `CPU ${seconds(cpu(setup))} vs ${seconds(cpu('C'))} s`,
+      // Keys lost in a run make its p99 a lower bound, and so the ratio.
+      lowerBound: runs(setup).some(r => r.echo.lost > 0)
+    }));
 }
+
+const ratio = (value: number): string => (value >= 10 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2)) + '×';
 
 export function goalLines(results: CaseResult[]): string[] {
   const ratios = goalRatios(results);
   if (!ratios) return ['Goal case (GB=2, N=64, K=3) not measured for (C) in this run: no ratios.'];
-  return ratios.map(({ setup, runs, p99, cpu }) => {
-    const verdict = (ratio: number): string => (setup === 'B' ? (ratio <= GOAL_RATIO ? ' (goal ≤ 1.2: met)' : ' (goal ≤ 1.2: NOT met)') : '');
+  return ratios.map(({ setup, runs, p99, cpu, lowerBound, figures }) => {
+    const verdict = (value: number): string =>
+      setup === 'B' ? (value <= GOAL_RATIO ? ' (goal ≤ 1.2: met)' : ' (goal ≤ 1.2: NOT met)') : '';
     const what = setup === 'B' ? 'server + sidecar CPU' : 'server CPU';
-    return `- (${setup}) / (C), medians of ${runs} run(s): echo p99 ${p99.toFixed(2)}×${verdict(p99)}; ${what} ${cpu.toFixed(2)}×${verdict(cpu)}`;
+    return (
+      `- (${setup}) / (C), medians of ${runs} run(s): echo p99 ${lowerBound ? '≥ ' : ''}${ratio(p99)}${verdict(p99)}; ` +
+      `${what} ${ratio(cpu)}${verdict(cpu)} (${figures})`
+    );
   });
 }
 
@@ -114,7 +131,7 @@ function markdown(report: Report): string {
     'The machine is shared: other builds and tests may have run during the measurement, so',
     'single-digit-millisecond differences are within the noise. Each case starts a fresh server',
     'and the setups of a case run back to back, so they see similar background load',
-    '(the load column of the JSON has the 1-minute load average at each case\'s start).',
+    '(`load` in the JSON is the 1-minute load average at each case\'s start).',
     '',
     '## Setups',
     '',
@@ -154,12 +171,12 @@ function markdown(report: Report): string {
   ].join('\n');
 }
 
-export function writeReport(report: Report, outDir: string, venv: Venv): void {
+export function writeReport(report: Report, outDir: string, python: string): void {
   mkdirSync(outDir, { recursive: true });
   const json = join(outDir, 'ui-results.json');
   writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(outDir, 'ui.md'), markdown(report));
-  execFileSync(venv.python, [join(__dirname, 'plot.py'), json, join(outDir, 'ui-echo-p99.png')], {
+  execFileSync(python, [join(__dirname, 'plot.py'), json, join(outDir, 'ui-echo-p99.png')], {
     stdio: 'inherit',
     timeout: 120_000
   });

