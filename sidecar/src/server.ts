@@ -241,6 +241,10 @@ export class SidecarServer {
   }
 
   private broadcast(): void {
+    // Usually nobody streams (the plugin polls): then there is nothing to serialise.
+    if (this.wss.clients.size === 0) {
+      return;
+    }
     const json = this.latestJson();
     for (const client of this.wss.clients) {
       if (client.readyState === WebSocket.OPEN && client.bufferedAmount <= MAX_BUFFERED_BYTES) {
