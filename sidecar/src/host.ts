@@ -5,7 +5,6 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import pidusage from 'pidusage';
 
 import { Problems, readKeyed, readParsed } from './files.js';
 import type { Figures } from './figures.js';
@@ -78,6 +77,8 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
 export async function readOtherHost(problems: Problems): Promise<Figures> {
   let usageSeconds: number | null = null;
   try {
+    // Loaded here, not at start-up: Linux never needs it.
+    const { default: pidusage } = await import('pidusage');
     usageSeconds = (await pidusage(process.ppid)).ctime / 1000;
   } catch (error) {
     problems.add(`pidusage(${process.ppid})`, `failed (${(error as Error).message})`);

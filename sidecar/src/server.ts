@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ErrorResponse, HistoryResponse, Sample } from '../../src/sample.js';
 import { toJruMetrics } from './jru.js';
-import { PrometheusExposition } from './prometheus.js';
+import type { PrometheusExposition } from './prometheus.js';
 import { HISTORY_SECONDS, type Sampler } from './sampler.js';
 
 export type ListenTarget = { unixSocket: string } | { host: string; port: number };
@@ -101,7 +101,8 @@ export class SidecarServer {
   private readonly sampler: Sampler;
   private readonly httpServer = http.createServer((request, response) => void this.handle(request, response));
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
-  private readonly prometheus = new PrometheusExposition();
+  /** Loaded on the first scrape: prom-client costs several MB of RSS that most sidecars never need. */
+  private prometheus: Promise<PrometheusExposition> | null = null;
   private readonly unsubscribe: () => void;
   private readonly routes = new Map<string, Route>([
     ['/', (_url, response) => send(response, 200, 'text/plain; charset=utf-8', DESCRIPTION)],
@@ -220,7 +221,9 @@ export class SidecarServer {
 
   private metrics(response: http.ServerResponse): void | Promise<void> {
     return this.withSample(response, async (sample) => {
-      send(response, 200, this.prometheus.contentType, await this.prometheus.render(sample));
+      this.prometheus ??= import('./prometheus.js').then(({ PrometheusExposition }) => new PrometheusExposition());
+      const prometheus = await this.prometheus;
+      send(response, 200, prometheus.contentType, await prometheus.render(sample));
     });
   }
 
