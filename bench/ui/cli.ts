@@ -40,9 +40,8 @@ Our wheel:
 Re-render:
   --render JSON        rewrite ui.md and the plot from a ui-results.json (beside it, or --out)
 Footprint mode:
-  --footprint          run the sidecar bundle alone with WebSocket clients instead
+  --footprint          run the sidecar alone, as our wheel launches it, with WebSocket clients
   --minutes 10 --clients 20 --interval 1000
-  --node PATH          node binary that runs the sidecar bundle (default: this one)
 `;
 
 function list(value: string): number[] {
@@ -72,7 +71,6 @@ function parseOptions() {
       minutes: { type: 'string', default: '10' },
       clients: { type: 'string', default: '20' },
       interval: { type: 'string', default: '1000' },
-      node: { type: 'string', default: process.execPath },
       render: { type: 'string' },
       help: { type: 'boolean', default: false }
     }
@@ -112,24 +110,23 @@ async function main(): Promise<void> {
     return;
   }
   const command = ['npm run bench:ui', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+  const venv = prepareVenv(REPO_ROOT, {
+    needWheel: options.footprint || options.setupNames.includes('B'),
+    wheel: options.wheel ? resolve(options.wheel) : null,
+    rebuildWheel: options['rebuild-wheel'],
+    upgrade: options['upgrade-venv']
+  });
   if (options.footprint) {
     await runFootprint(REPO_ROOT, {
       command,
       minutes: Number(options.minutes),
       clients: Number(options.clients),
       intervalMs: Number(options.interval),
-      node: options.node,
+      python: venv.python,
       out: options.out
     });
     return;
   }
-
-  const venv = prepareVenv(REPO_ROOT, {
-    needWheel: options.setupNames.includes('B'),
-    wheel: options.wheel ? resolve(options.wheel) : null,
-    rebuildWheel: options['rebuild-wheel'],
-    upgrade: options['upgrade-venv']
-  });
   const all = setups(REPO_ROOT);
   const report: Report = {
     command,

@@ -1,19 +1,21 @@
 /**
- * `npm run bench:ui -- --footprint`: the sidecar bundle alone, sampling every --interval ms
- * with --clients WebSocket clients on /api/v1/stream for --minutes; its CPU share of one
- * core and its RSS over time. Goals: CPU ≤ 0.5 %, RSS ≤ 60 MB, no growth.
+ * `npm run bench:ui -- --footprint`: the sidecar alone, launched exactly as the installed
+ * wheel's jupyter-server-proxy entry launches it (same node, flags and Unix socket), sampling
+ * every --interval ms with --clients WebSocket clients on /api/v1/stream for --minutes; its
+ * CPU share of one core and its RSS over time. Goals: CPU ≤ 0.5 %, RSS ≤ 60 MB, no growth.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { sidecarCommand } from '../../ui-tests/helpers/sidecar.js';
 import { describeMachine, machineMarkdown } from './machine.js';
 import { cpuSeconds, rssBytes } from './proc.js';
 import { median } from './stats.js';
 
-const LISTENING = /listening on http:\/\/[^\s]*:(\d+)/;
+const LISTENING = /listening on unix:/;
 const SAMPLE_EVERY_MS = 5_000;
 /** Startup, JIT and the first GCs are not the steady state the goals are about. */
 const WARMUP_MS = 30_000;
@@ -31,41 +33,32 @@ export interface FootprintOptions {
   minutes: number;
   clients: number;
   intervalMs: number;
-  /** The node binary that runs the bundle. */
-  node: string;
+  /** The Python of the venv our wheel is installed in: it names the command that starts the sidecar. */
+  python: string;
   out: string;
 }
 
 export async function runFootprint(repoRoot: string, options: FootprintOptions): Promise<void> {
-  // The package's own bundle build, written to a private path: the shared build output
-  // (jupyterlab_cgroup_usage/sidecar/) may be in use by concurrent builds and tests.
-  const bundle = join(mkdtempSync(join(tmpdir(), 'bench-footprint-')), 'cgroup-usage-sidecar.js');
-  console.log(`npm run build:sidecar -- --outfile=${bundle} ...`);
-  execFileSync('npm', ['run', '--silent', 'build:sidecar', '--', `--outfile=${bundle}`], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    timeout: 120_000
-  });
-  const nodeVersion = execFileSync(options.node, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim();
-  const sidecar = spawn(options.node, [bundle, '--port', '0', '--interval', String(options.intervalMs)], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
+  const command = sidecarCommand(options.python);
+  const socketDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
+  const socket = join(socketDir, 'sidecar.sock');
+  const [node, ...args] = [...command.map(arg => arg.replace('{unix_socket}', socket)), '--interval', String(options.intervalMs)];
+  const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim();
+  const sidecar = spawn(node, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const stopSidecar = (): void => {
     if (sidecar.exitCode === null) sidecar.kill('SIGKILL');
   };
   process.once('exit', stopSidecar);
   const clients: WebSocket[] = [];
   try {
-    const port = await new Promise<number>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`the sidecar printed no port within 30 s: ${output}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`the sidecar did not listen within 30 s: ${output}`)), 30_000);
       const onData = (chunk: Buffer): void => {
         output += chunk.toString();
-        const match = LISTENING.exec(output);
-        if (match) {
+        if (LISTENING.test(output)) {
           clearTimeout(timer);
-          resolve(Number(match[1]));
+          resolve();
         }
       };
       sidecar.stdout.on('data', onData);
@@ -75,7 +68,7 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
 
     const received = new Array<number>(options.clients).fill(0);
     for (let i = 0; i < options.clients; i++) {
-      const client = new WebSocket(`ws://127.0.0.1:${port}/api/v1/stream`);
+      const client = new WebSocket(`ws+unix://${socket}:/api/v1/stream`);
       client.on('message', () => received[i]++);
       client.on('error', () => undefined);
       await new Promise<void>((resolve, reject) => {
@@ -85,7 +78,7 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
       clients.push(client);
     }
 
-    console.log(`sidecar pid ${sidecar.pid} on port ${port}, ${options.clients} clients; warm-up ${WARMUP_MS / 1000} s ...`);
+    console.log(`${[node, ...args].join(' ')}: pid ${sidecar.pid}, ${options.clients} clients; warm-up ${WARMUP_MS / 1000} s ...`);
     await sleep(WARMUP_MS);
     const pid = sidecar.pid!;
     const machine = describeMachine();
@@ -117,8 +110,8 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
       '',
       ...machineMarkdown(machine),
       '',
-      `The sidecar bundle (\`npm run build:sidecar\`; \`node cgroup-usage-sidecar.js --port 0 --interval ${options.intervalMs}\`, run by ${options.node},`,
-      `Node.js ${nodeVersion}) with ${options.clients}`,
+      'The sidecar as the installed wheel launches it (`serverproxy.sidecar_command()`, plus `--interval`):',
+      `\`${[node, ...args].join(' ')}\` (Node.js ${nodeVersion}), with ${options.clients}`,
       `WebSocket clients on /api/v1/stream, measured for ${(wallSeconds / 60).toFixed(1)} min after ${WARMUP_MS / 1000} s of warm-up;`,
       `RSS sampled every ${SAMPLE_EVERY_MS / 1000} s. The clients received ${messages} messages`,
       `(${(messages / options.clients / wallSeconds).toFixed(2)} per client per second).`,
@@ -134,13 +127,13 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
     console.log(`\n${lines.join('\n')}`);
     mkdirSync(options.out, { recursive: true });
     writeFileSync(join(options.out, 'footprint.md'), lines.join('\n'));
-    const results = { machine, options, nodeVersion, cpuPercent, wallSeconds, messages, growth, slopePerHour: slope, samples };
+    const results = { machine, options, command: [node, ...args], nodeVersion, cpuPercent, wallSeconds, messages, growth, slopePerHour: slope, samples };
     writeFileSync(join(options.out, 'footprint-results.json'), JSON.stringify(results, null, 2) + '\n');
     console.log(`written to ${options.out}`);
   } finally {
     for (const client of clients) client.terminate();
     stopSidecar();
-    rmSync(dirname(bundle), { recursive: true, force: true });
+    rmSync(socketDir, { recursive: true, force: true });
   }
 }
 
