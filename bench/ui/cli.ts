@@ -34,8 +34,7 @@ Grid (defaults: the full grid, about 30 min, written to docs/benchmarks/):
                        footprint.md, footprint-results.json); default docs/benchmarks for
                        the full grid or the default footprint, a temp dir otherwise
 Our wheel:
-  --wheel PATH         install this wheel (default: newest dist/*.whl, else built here)
-  --rebuild-wheel      build the wheel from the working tree even if dist/ has one
+  --wheel PATH         install this wheel (default: one built from the working tree, ~2 min)
   --upgrade-venv       pip install --upgrade the PyPI packages of bench/.venv
 Re-render:
   --render JSON        rewrite ui.md and the plot from a ui-results.json (beside it, or --out)
@@ -65,7 +64,6 @@ function parseOptions() {
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       wheel: { type: 'string' },
-      'rebuild-wheel': { type: 'boolean', default: false },
       'upgrade-venv': { type: 'boolean', default: false },
       footprint: { type: 'boolean', default: false },
       minutes: { type: 'string', default: '10' },
@@ -113,7 +111,6 @@ async function main(): Promise<void> {
   const venv = prepareVenv(REPO_ROOT, {
     needWheel: options.footprint || options.setupNames.includes('B'),
     wheel: options.wheel ? resolve(options.wheel) : null,
-    rebuildWheel: options['rebuild-wheel'],
     upgrade: options['upgrade-venv']
   });
   if (options.footprint) {

@@ -47,30 +47,27 @@ function newestWheel(dir: string): string | null {
 }
 
 /**
- * Our wheel: the one given, else the newest in dist/ (what scripts/setup.sh builds), else
- * one built here from the working tree (its build hook runs `npm run build:prod`).
- * Copied first, since other runs may rebuild dist/ meanwhile.
+ * Our wheel: the one given, else one built here from the working tree (its build hook runs
+ * `npm run build:prod`), so that a run never measures an older build by accident. Copied
+ * first, since other runs may rebuild it meanwhile.
  */
-function ourWheel(repoRoot: string, venvDir: string, given: string | null, rebuild: boolean): string {
+function ourWheel(repoRoot: string, venvDir: string, given: string | null): string {
   const own = join(venvDir, 'wheel');
-  const source = given ?? (rebuild ? null : newestWheel(join(repoRoot, 'dist')));
-  if (source) {
-    rmSync(own, { recursive: true, force: true });
-    mkdirSync(own, { recursive: true });
-    const copy = join(own, basename(source));
-    copyFileSync(source, copy);
+  rmSync(own, { recursive: true, force: true });
+  mkdirSync(own, { recursive: true });
+  if (given) {
+    const copy = join(own, basename(given));
+    copyFileSync(given, copy);
     return copy;
   }
-  if (!rebuild && newestWheel(own)) return newestWheel(own)!;
-  console.log('building our wheel (pip wheel .) ...');
-  rmSync(own, { recursive: true, force: true });
+  console.log('building our wheel from the working tree (pip wheel .) ...');
   run(join(venvDir, 'bin', 'pip'), ['wheel', '--quiet', '--no-deps', '--wheel-dir', own, '.'], repoRoot, 20 * 60_000);
   return newestWheel(own)!;
 }
 
 export function prepareVenv(
   repoRoot: string,
-  options: { needWheel: boolean; wheel: string | null; rebuildWheel: boolean; upgrade: boolean }
+  options: { needWheel: boolean; wheel: string | null; upgrade: boolean }
 ): Venv {
   const dir = VENV_DIR;
   const python = join(dir, 'bin', 'python');
@@ -86,7 +83,7 @@ export function prepareVenv(
     writeFileSync(installedMarker, new Date().toISOString());
   }
 
-  const wheel = options.needWheel ? ourWheel(repoRoot, dir, options.wheel, options.rebuildWheel) : null;
+  const wheel = options.needWheel ? ourWheel(repoRoot, dir, options.wheel) : null;
   const digest = wheel && createHash('sha256').update(readFileSync(wheel)).digest('hex');
   const wheelMarker = join(dir, '.bench-wheel-sha256');
   if (wheel && (!existsSync(wheelMarker) || readFileSync(wheelMarker, 'utf8') !== digest)) {
