@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** Installed from PyPI, latest versions, when the venv is created (or with --upgrade-venv). */
 const PYPI_PACKAGES = ['jupyterlab', 'jupyter-resource-usage', 'jupyter-server-proxy', 'matplotlib'];
@@ -53,6 +53,7 @@ function newestWheel(dir: string): string | null {
  */
 function ourWheel(repoRoot: string, venvDir: string, given: string | null): string {
   const own = join(venvDir, 'wheel');
+  if (given && dirname(given) === own) return given; // already ours: the clean-up below would delete it
   rmSync(own, { recursive: true, force: true });
   mkdirSync(own, { recursive: true });
   if (given) {
