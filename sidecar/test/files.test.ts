@@ -68,12 +68,10 @@ it('a cgroup removed and re-created is read through its new files', (t: TestCont
     t.skip(error.message);
     return;
   }
-  const limitFile = (dirs: string[]): string => {
-    const dir = dirs.find((d) => fs.existsSync(path.join(d, 'memory.max')) || fs.existsSync(path.join(d, 'memory.limit_in_bytes')))!;
-    const v2 = path.join(dir, 'memory.max');
-    return fs.existsSync(v2) ? v2 : path.join(dir, 'memory.limit_in_bytes');
-  };
-  const file = limitFile(cgroups.dirs);
+  // The memory hierarchy's limit file: memory.max on v2, memory.limit_in_bytes on v1.
+  const file = cgroups.dirs
+    .flatMap((dir) => ['memory.max', 'memory.limit_in_bytes'].map((name) => path.join(dir, name)))
+    .find((candidate) => fs.existsSync(candidate))!;
   const problems = new Problems();
   assert.equal(readRequired(file, problems)?.trim(), String(256 * MiB));
   // Empty, so the directories go at once; then the same path holds a new cgroup.
