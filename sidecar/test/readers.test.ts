@@ -32,7 +32,10 @@ const REQUIRED_CASES = [
   'env-limits-no-cgroup-limit',
   'malformed-v2',
   'malformed-v1',
-  'v2-outside-mount-root'
+  'v2-outside-mount-root',
+  'v2-cgroupns-inherited-mount',
+  'v1-systemd-slice-quota',
+  'v1-duplicate-mounts'
 ];
 
 interface FixtureCase {
@@ -299,6 +302,6 @@ describe('non-Linux fallback (os + pidusage), exercised here directly', { skip: 
     assert.equal(figures.memory.limit, Infinity);
     assert.ok(figures.memory.used! > 0 && figures.memory.used! <= os.totalmem());
     assert.ok(figures.cpu.usageSeconds! >= before && figures.cpu.usageSeconds! <= after, `${before} ≤ ${figures.cpu.usageSeconds} ≤ ${after}`);
-    assert.deepEqual(figures.pressure, { cpu: null, memory: null, io: null });
+    assert.deepEqual(figures.pressure, { cpu: null, memory: null, io: null, scope: null });
   });
 });
