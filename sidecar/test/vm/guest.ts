@@ -33,7 +33,11 @@ const PRESSURES = ['cpu', 'memory', 'io'] as const;
 // still gets most of it and finishes in seconds under emulation.
 const BUSY_LOOP = ['nice', '-n', '19', '/bin/sh', '-c', 'while :; do :; done'];
 /** Fills every page (not zeroes, which could stay unbacked) and holds them. */
-const holdMemory = (bytes: number) => [NODE, '-e', `globalThis.held = Buffer.alloc(${bytes}, 1); setInterval(() => {}, 1 << 30);`];
+const holdMemory = (bytes: number) => [
+  NODE,
+  '-e',
+  `globalThis.held = Buffer.alloc(${bytes}, 1); setInterval(() => {}, 1 << 30);`
+];
 const ALLOCATE_FOREVER = [NODE, '-e', 'const held = []; for (;;) held.push(Buffer.alloc(8 << 20, 1));'];
 
 const sidecarCommand = (...args: string[]) => [NODE, '--jitless', SIDECAR, ...args];
@@ -50,7 +54,10 @@ async function sidecarOnce(cgroup: V2Cgroup, wrapper: string[] = []): Promise<{ 
 /** Waits until the cgroup's cpu.stat says it was throttled in a few more periods than now. */
 async function throttled(cgroup: V2Cgroup): Promise<void> {
   const start = cgroup.keyed('cpu.stat').nr_throttled;
-  await until(`${cgroup.path}: cpu.stat nr_throttled to grow`, () => cgroup.keyed('cpu.stat').nr_throttled >= start + 3);
+  await until(
+    `${cgroup.path}: cpu.stat nr_throttled to grow`,
+    () => cgroup.keyed('cpu.stat').nr_throttled >= start + 3
+  );
 }
 
 function workingSet(cgroup: V2Cgroup): number {
@@ -60,7 +67,11 @@ function workingSet(cgroup: V2Cgroup): number {
 /** 512 MiB, half a CPU, 100 pids; 300 MiB held and two busy loops; the sidecar beside them. */
 async function limited(): Promise<RunRecord[]> {
   const set = { 'memory.max': 512 * MiB, 'cpu.max': '50000 100000', 'pids.max': 100, workload: 300 * MiB };
-  const cgroup = new V2Cgroup('limited', { 'memory.max': String(set['memory.max']), 'cpu.max': set['cpu.max'], 'pids.max': '100' });
+  const cgroup = new V2Cgroup('limited', {
+    'memory.max': String(set['memory.max']),
+    'cpu.max': set['cpu.max'],
+    'pids.max': '100'
+  });
   try {
     cgroup.spawn(holdMemory(set.workload));
     await until('limited: memory.current ≥ the workload', () => cgroup.number('memory.current') >= set.workload);
@@ -107,7 +118,13 @@ async function oomKills(): Promise<RunRecord[]> {
     ] as const) {
       const { sample } = await sidecarOnce(cgroup);
       const kernel = { victimSignal: signal, memoryEvents: cgroup.keyed('memory.events') };
-      records.push({ run, set: { 'memory.max': limit, workload: run === 'oom-here' ? 'allocates until killed' : 'none' }, sample, kernel, seconds: 0 });
+      records.push({
+        run,
+        set: { 'memory.max': limit, workload: run === 'oom-here' ? 'allocates until killed' : 'none' },
+        sample,
+        kernel,
+        seconds: 0
+      });
     }
     return records;
   } finally {
@@ -132,7 +149,12 @@ function pressureTotals(cgroup: V2Cgroup | null): Record<string, number> {
  * measured cgroup can have; then a throttled cgroup with stalls of its own.
  */
 async function ownPressure(): Promise<RunRecord[]> {
-  const set = { 'noise/cpuset.cpus': '0', 'noise/workload': '3 busy loops', 'psi/cpu.max': '50000 100000', 'psi/workload': '2 busy loops' };
+  const set = {
+    'noise/cpuset.cpus': '0',
+    'noise/workload': '3 busy loops',
+    'psi/cpu.max': '50000 100000',
+    'psi/workload': '2 busy loops'
+  };
   const noise = new V2Cgroup('noise', { 'cpuset.cpus': set['noise/cpuset.cpus'] });
   try {
     for (let i = 0; i < 3; i++) {
@@ -167,7 +189,15 @@ async function cgroupNamespaces(): Promise<RunRecord[]> {
   const cgroup = new V2Cgroup('ns', { 'memory.max': String(set['memory.max']), 'cpu.max': set['cpu.max'] });
   const show = 'grep " cgroup2 " /proc/self/mountinfo >&2; cat /proc/self/cgroup >&2; exec "$@"';
   const wrappers = {
-    'ns-fresh-mount': ['unshare', '--cgroup', '--mount', '/bin/sh', '-c', `umount ${CGROUP_MOUNT} && mount -t cgroup2 cgroup2 ${CGROUP_MOUNT} && ${show}`, 'sh'],
+    'ns-fresh-mount': [
+      'unshare',
+      '--cgroup',
+      '--mount',
+      '/bin/sh',
+      '-c',
+      `umount ${CGROUP_MOUNT} && mount -t cgroup2 cgroup2 ${CGROUP_MOUNT} && ${show}`,
+      'sh'
+    ],
     'ns-inherited-mount': ['unshare', '--cgroup', '/bin/sh', '-c', show, 'sh']
   };
   try {
@@ -175,7 +205,13 @@ async function cgroupNamespaces(): Promise<RunRecord[]> {
     for (const [run, wrapper] of Object.entries(wrappers)) {
       const { sample, stderr } = await sidecarOnce(cgroup, wrapper);
       const [mountinfo = '', ownCgroup = ''] = stderr.trim().split('\n');
-      records.push({ run, set, sample, kernel: { mountRoot: mountinfo.split(' ')[3], procSelfCgroup: ownCgroup }, seconds: 0 });
+      records.push({
+        run,
+        set,
+        sample,
+        kernel: { mountRoot: mountinfo.split(' ')[3], procSelfCgroup: ownCgroup },
+        seconds: 0
+      });
     }
     return records;
   } finally {
@@ -198,7 +234,7 @@ async function unixSocket(): Promise<RunRecord[]> {
     // The first sample has no CPU figure yet (one reading); wait for the second.
     let metrics = { status: 0, body: '' };
     let sample: Sample | undefined;
-    for (const deadline = Date.now() + 60_000; !(sample?.cpu.used !== null && sample?.cpu.used !== undefined); ) {
+    for (const deadline = Date.now() + 60_000; !(sample?.cpu.used !== null && sample?.cpu.used !== undefined);) {
       if (Date.now() > deadline) {
         throw new Error(`no sample with a CPU figure over the socket: ${metrics.status} ${metrics.body}`);
       }
@@ -207,7 +243,13 @@ async function unixSocket(): Promise<RunRecord[]> {
     }
     server.kill('SIGTERM');
     const { code } = await exit;
-    const kernel = { indexStatus: index.status, metricsStatus: metrics.status, exitCode: code, socketLeft: existsSync(socket), listening: stderr.trim() };
+    const kernel = {
+      indexStatus: index.status,
+      metricsStatus: metrics.status,
+      exitCode: code,
+      socketLeft: existsSync(socket),
+      listening: stderr.trim()
+    };
     return [{ run: 'unix-socket', set, sample, kernel, seconds: 0 }];
   } finally {
     await cgroup.remove();
@@ -229,7 +271,9 @@ async function swap(): Promise<RunRecord[]> {
     await until('swap: memory.swap.current ≥ 48 MiB', () => cgroup.number('memory.swap.current') >= 48 * MiB);
     const swapBefore = cgroup.number('memory.swap.current');
     const { sample } = await sidecarOnce(cgroup);
-    return [{ run: 'swap', set, sample, kernel: { swapBefore, swapAfter: cgroup.number('memory.swap.current') }, seconds: 0 }];
+    return [
+      { run: 'swap', set, sample, kernel: { swapBefore, swapAfter: cgroup.number('memory.swap.current') }, seconds: 0 }
+    ];
   } finally {
     await cgroup.remove();
     execFileSync('swapoff', [device]);
@@ -244,7 +288,9 @@ function emit(record: object): void {
 
 async function main(): Promise<void> {
   console.log(`vm-guest: ${readFileSync('/proc/version', 'utf8').trim()}`);
-  console.log(`vm-guest: ${CGROUP_MOUNT}/cgroup.subtree_control: ${readFileSync(`${CGROUP_MOUNT}/cgroup.subtree_control`, 'utf8').trim()}`);
+  console.log(
+    `vm-guest: ${CGROUP_MOUNT}/cgroup.subtree_control: ${readFileSync(`${CGROUP_MOUNT}/cgroup.subtree_control`, 'utf8').trim()}`
+  );
   for (const [name, run] of Object.entries(RUNS)) {
     const start = Date.now();
     try {

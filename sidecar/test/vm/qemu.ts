@@ -69,7 +69,10 @@ function qemuArguments(files: VmFiles, dir: string): string[] {
     ...['-accel', 'tcg', '-m', '1536M', '-smp', '2', '-no-reboot', '-nodefaults', '-display', 'none'],
     ...['-kernel', files.KERNEL, '-initrd', files.INITRD],
     // Unknown `name=value` parameters reach init as environment variables.
-    ...['-append', `console=ttyS0 panic=-1 loglevel=4 cgroup_no_v1=all vmguest=${files.GUEST} vmsidecar=${files.SIDECAR}`],
+    ...[
+      '-append',
+      `console=ttyS0 panic=-1 loglevel=4 cgroup_no_v1=all vmguest=${files.GUEST} vmsidecar=${files.SIDECAR}`
+    ],
     ...['-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap'],
     ...['-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot'],
     ...['-drive', `file=${join(dir, 'swap.img')},format=raw,if=virtio`],
@@ -88,10 +91,10 @@ export async function runVm(files: VmFiles, timeoutMs: number): Promise<VmRun> {
     let stderr = '';
     qemu.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => qemu.kill('SIGKILL'), timeoutMs);
-    const [code, signal] = (await Promise.race([once(qemu, 'exit'), once(qemu, 'error').then(([error]) => [error, null])])) as [
-      unknown,
-      string | null
-    ];
+    const [code, signal] = (await Promise.race([
+      once(qemu, 'exit'),
+      once(qemu, 'error').then(([error]) => [error, null])
+    ])) as [unknown, string | null];
     clearTimeout(timer);
     const read = (name: string) => {
       try {
@@ -112,7 +115,9 @@ export async function runVm(files: VmFiles, timeoutMs: number): Promise<VmRun> {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as RunRecord & { done?: true; error?: string });
     if (!lines.some((line) => line.done)) {
-      throw new Error(`the guest runner did not finish (qemu exit ${String(code)}); console:\n${consoleTail(consoleText)}`);
+      throw new Error(
+        `the guest runner did not finish (qemu exit ${String(code)}); console:\n${consoleTail(consoleText)}`
+      );
     }
     return {
       records: new Map(lines.filter((line) => line.sample || line.kernel).map((line) => [line.run, line])),

@@ -14,7 +14,11 @@ export const CGROUP_MOUNT = '/sys/fs/cgroup';
 const POLL_MS = 50;
 
 /** Resolves with the first truthy `probe()`; rejects naming `what` (and the last value seen) at the deadline. */
-export async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | null | false,
+  timeoutMs = 90_000
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
