@@ -90,11 +90,12 @@ export async function runVm(files: VmFiles, timeoutMs: number): Promise<VmRun> {
     const qemu = spawn('qemu-system-x86_64', qemuArguments(files, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     qemu.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => qemu.kill('SIGKILL'), timeoutMs);
-    const [code, signal] = (await Promise.race([
-      once(qemu, 'exit'),
-      once(qemu, 'error').then(([error]) => [error, null])
-    ])) as [unknown, string | null];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      qemu.kill('SIGKILL');
+    }, timeoutMs);
+    const [code] = (await Promise.race([once(qemu, 'exit'), once(qemu, 'error')])) as [number | null | Error];
     clearTimeout(timer);
     const read = (name: string) => {
       try {
@@ -104,11 +105,12 @@ export async function runVm(files: VmFiles, timeoutMs: number): Promise<VmRun> {
       }
     };
     const consoleText = read('console.log');
+    if (timedOut) {
+      throw new Error(`the VM did not finish within ${timeoutMs / 1000} s; console:\n${consoleTail(consoleText)}`);
+    }
+    // qemu itself refused (no such binary, bad accelerator...) before the guest printed anything.
     if (code instanceof Error || (code !== 0 && consoleText === '')) {
       throw new VmUnavailable(`qemu did not start: ${code instanceof Error ? code.message : stderr.trim()}`);
-    }
-    if (signal === 'SIGKILL') {
-      throw new Error(`the VM did not finish within ${timeoutMs / 1000} s; console:\n${consoleTail(consoleText)}`);
     }
     const lines = read('results.log')
       .split('\n')
