@@ -28,6 +28,27 @@ const mib = (bytes: number | null) => (bytes === null ? 'null' : `${(bytes / MiB
 const within = (value: number | null, low: number, high: number, what: string) =>
   assert.ok(value !== null && value >= low && value <= high, `${what} ${String(value)} not within [${low}, ${high}]`);
 
+/** The sidecar alone in a cgroup namespace whose root is a cgroup with limits; the mount root as given. */
+function namespaceCase(name: string, record: string, mountRoot: string): VmCase {
+  return {
+    name,
+    record,
+    check: ({ memory, cpu }, { set, kernel }) => {
+      assert.equal(kernel.mountRoot, mountRoot);
+      assert.equal(kernel.procSelfCgroup, '0::/');
+      assert.equal(memory.limit, set['memory.max']);
+      assert.equal(memory.limitSource, 'cgroup');
+      assert.equal(cpu.limit, 1);
+      // The namespace holds only the sidecar: its own working set, tens of MiB, not the machine's.
+      within(memory.used, 1 * MiB, 128 * MiB, 'memory.used');
+      return (
+        `memory.max ${set['memory.max']}, cpu.max ${set['cpu.max']}, mount root ${kernel.mountRoot} → ` +
+        `limit ${memory.limit}, cpu ${cpu.limit}, used ${mib(memory.used)}`
+      );
+    }
+  };
+}
+
 const CASES: VmCase[] = [
   {
     name: 'memory limit of a 512 MiB cgroup',
@@ -151,31 +172,8 @@ const CASES: VmCase[] = [
       );
     }
   },
-  {
-    name: 'cgroup namespace with a fresh cgroup2 mount',
-    record: 'ns-fresh-mount',
-    check: ({ memory, cpu }, { set, kernel }) => {
-      assert.equal(kernel.mountRoot, '/');
-      assert.equal(kernel.procSelfCgroup, '0::/');
-      assert.equal(memory.limit, set['memory.max']);
-      assert.equal(cpu.limit, 1);
-      return `memory.max ${set['memory.max']}, cpu.max ${set['cpu.max']}, mount root ${kernel.mountRoot} → limit ${memory.limit}, cpu ${cpu.limit}, used ${mib(memory.used)}`;
-    }
-  },
-  {
-    name: 'cgroup namespace keeping the outer mount (mount root /..)',
-    record: 'ns-inherited-mount',
-    check: ({ memory, cpu }, { set, kernel }) => {
-      assert.equal(kernel.mountRoot, '/..');
-      assert.equal(kernel.procSelfCgroup, '0::/');
-      assert.equal(memory.limit, set['memory.max']);
-      assert.equal(memory.limitSource, 'cgroup');
-      assert.equal(cpu.limit, 1);
-      // The namespace holds only the sidecar: its own working set, tens of MiB, not the machine's.
-      within(memory.used, 1 * MiB, 128 * MiB, 'memory.used');
-      return `memory.max ${set['memory.max']}, cpu.max ${set['cpu.max']}, mount root ${kernel.mountRoot} → limit ${memory.limit}, cpu ${cpu.limit}, used ${mib(memory.used)}`;
-    }
-  },
+  namespaceCase('cgroup namespace with a fresh cgroup2 mount', 'ns-fresh-mount', '/'),
+  namespaceCase('cgroup namespace keeping the outer mount (mount root /..)', 'ns-inherited-mount', '/..'),
   {
     name: 'served over a Unix socket, stopped by SIGTERM',
     record: 'unix-socket',
