@@ -229,7 +229,12 @@ async function unixSocket(): Promise<RunRecord[]> {
     const exit = finished(server);
     let stderr = '';
     server.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await until('the sidecar to say "listening on"', () => stderr.includes('listening on'));
+    await until('the sidecar to say "listening on"', () => {
+      if (server.exitCode !== null) {
+        throw new Error(`the sidecar exited with ${server.exitCode}: ${stderr}`);
+      }
+      return stderr.includes('listening on');
+    });
     const index = await getOverSocket(socket, '/');
     // The first sample has no CPU figure yet (one reading); wait for the second.
     let metrics = { status: 0, body: '' };
