@@ -104,7 +104,7 @@ describe('discover', () => {
   test('with the default --sys-root, a mount point outside /sys is read where it is', () => {
     withTree({ 'proc/self/cgroup': '0::/job\n', 'cg/job/cgroup.controllers': 'memory\n' }, (work) => {
       writeMountinfo(work, `40 31 0:38 / ${work}/cg rw - cgroup2 cgroup2 rw`);
-      const discovery = discover(path.join(work, 'proc'), '/sys');
+      const discovery = discoverIn(work, '/sys');
       assert.ok(discovery.kind === 'cgroup-v2');
       assert.deepEqual(discovery.cgroup.chain, [path.join(work, 'cg/job'), path.join(work, 'cg')]);
     });
@@ -113,7 +113,7 @@ describe('discover', () => {
   test('with --sys-root given, a mount point outside /sys is never read: skipped with a problem', () => {
     withTree({ 'proc/self/cgroup': '0::/job\n', 'cg/job/cgroup.controllers': 'memory\n' }, (work) => {
       writeMountinfo(work, `40 31 0:38 / ${work}/cg rw - cgroup2 cgroup2 rw`);
-      const discovery = discover(path.join(work, 'proc'), path.join(work, 'sys'));
+      const discovery = discoverIn(work);
       assert.deepEqual(discovery, {
         kind: 'host',
         problems: [`${work}/cg: mount point outside /sys; not read with --sys-root ${work}/sys`]
@@ -132,7 +132,7 @@ describe('discover', () => {
         '35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
         '41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw'
       );
-      const discovery = discover(path.join(work, 'proc'), path.join(work, 'sys'));
+      const discovery = discoverIn(work);
       assert.ok(discovery.kind === 'cgroup-v2');
       assert.equal(discovery.cgroup.dir, path.join(work, 'sys/fs/cgroup/unified/user.slice'));
     });
@@ -167,7 +167,7 @@ describe('discover', () => {
         '35 31 0:32 /.. /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
         '41 31 0:38 /.. /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw'
       );
-      const discovery = discover(path.join(work, 'proc'), path.join(work, 'sys'));
+      const discovery = discoverIn(work);
       assert.ok(discovery.kind === 'cgroup-v1');
       const cgroupfs = path.join(work, 'sys/fs/cgroup');
       assert.deepEqual(discovery.controllers.memory?.chain, [
@@ -190,7 +190,7 @@ describe('discover', () => {
     };
     withTree(files, (work) => {
       writeMountinfo(work, '26 23 0:24 /.. /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
-      const discovery = discover(path.join(work, 'proc'), path.join(work, 'sys'));
+      const discovery = discoverIn(work);
       assert.ok(discovery.kind === 'cgroup-v2');
       assert.equal(discovery.cgroup.dir, path.join(work, 'sys/fs/cgroup'));
       // The mount point here is the real root (no cgroup.type): whole-machine PSI.
@@ -219,7 +219,7 @@ describe('discover', () => {
     const files = { 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/a/cgroup.procs': `${process.pid}\n` };
     withTree(files, (work) => {
       writeMountinfo(work, '26 23 0:24 /.. /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
-      const discovery = discover(path.join(work, 'proc'), path.join(work, 'sys'));
+      const discovery = discoverIn(work);
       assert.ok(discovery.kind === 'cgroup-v2');
       assert.equal(discovery.cgroup.dir, path.join(work, 'sys/fs/cgroup/a'));
     });
@@ -236,7 +236,7 @@ describe('discover', () => {
       );
       for (const sysRoot of [path.join(work, 'sys'), '/sys']) {
         // Both the given and the default --sys-root: the re-rooted /sys mount, never /mnt or /tmp.
-        const discovery = discover(path.join(work, 'proc'), sysRoot);
+        const discovery = discoverIn(work, sysRoot);
         assert.ok(discovery.kind === 'cgroup-v2');
         assert.equal(discovery.cgroup.dir, path.join(sysRoot, 'fs/cgroup/job'));
       }
@@ -252,7 +252,7 @@ describe('discover', () => {
         '26 23 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw',
         '27 23 0:24 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw'
       );
-      const discovery = discover(path.join(work, 'proc'), path.join(work, 'sys'));
+      const discovery = discoverIn(work);
       assert.ok(discovery.kind === 'cgroup-v2');
       const mount = path.join(work, 'sys/fs/cgroup');
       assert.deepEqual(discovery.cgroup.chain, [path.join(mount, 'pod1/c1'), path.join(mount, 'pod1'), mount]);
@@ -268,7 +268,7 @@ describe('discover', () => {
         `30 22 0:30 / ${work}/cgroup/memory rw - cgroup cgroup rw,memory`,
         '31 23 0:30 /other /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory'
       );
-      const discovery = discover(path.join(work, 'proc'), '/sys');
+      const discovery = discoverIn(work, '/sys');
       assert.ok(discovery.kind === 'cgroup-v1');
       assert.equal(discovery.controllers.memory?.dir, path.join(work, 'cgroup/memory/job'));
       assert.equal(discovery.pressureScope, null);
@@ -278,7 +278,7 @@ describe('discover', () => {
   test('/proc/self/cgroup without any cgroup mount: host', () => {
     withTree({ 'proc/self/cgroup': '0::/\n' }, (work) => {
       writeMountinfo(work, '22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw');
-      assert.deepEqual(discover(path.join(work, 'proc'), path.join(work, 'sys')), { kind: 'host', problems: [] });
+      assert.deepEqual(discoverIn(work), { kind: 'host', problems: [] });
     });
   });
 });
@@ -295,6 +295,11 @@ function withTree(files: Record<string, string>, check: (work: string) => void):
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Discovery in a tree from withTree; --sys-root is the tree's own sys/ unless given. */
+function discoverIn(work: string, sysRoot = path.join(work, 'sys')) {
+  return discover(path.join(work, 'proc'), sysRoot);
 }
 
 function writeMountinfo(work: string, ...lines: string[]): void {

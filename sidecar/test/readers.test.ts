@@ -265,7 +265,16 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
       // procfs files report size 0, so they are copied by reading, not with copyFile.
       fs.writeFileSync(path.join(work, 'self/mountinfo'), fs.readFileSync('/proc/self/mountinfo'));
 
+      // Throttling is accounted in the parent, which holds the quota: the reader reads its cpu.stat.
+      const parentPeriods = () => Number(/^nr_periods (\d+)$/m.exec(readTrimmed(path.join(parents.cpu, 'cpu.stat')))![1]);
+      const periodsBefore = parentPeriods();
       const reading = await createReader({ procRoot: work, sysRoot: '/sys', diskPath: work, env: {} }).read();
+      const periodsAfter = parentPeriods();
+      assert.ok(periodsBefore > 0, `the workload ran under the parent's quota (nr_periods ${periodsBefore})`);
+      assert.ok(
+        reading.cpu.periods! >= periodsBefore && reading.cpu.periods! <= periodsAfter,
+        `${periodsBefore} ≤ ${reading.cpu.periods} ≤ ${periodsAfter}`
+      );
       assert.deepEqual(reading.errors, []);
       assert.equal(reading.source, 'cgroup-v1');
       assert.deepEqual([reading.memory.limit, reading.memory.limitSource], [512 * MIB, 'cgroup']);
