@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test, from a fresh clone: installs what it needs (Chromium from Debian, npm packages,
-# the built wheel in .venv), then runs the sidecar typecheck and tests (real cgroup included),
+# the built wheel in .venv, qemu and Debian's kernel for the VM test), then runs the sidecar
+# typecheck and tests (real cgroup and a real cgroup v2 kernel in qemu included),
 # the frontend typecheck and jest tests, and the Playwright end-to-end tests in Chromium.
 # Ends with one line "N passed, N failed, N skipped" summing all runners; exits non-zero if
 # anything failed. Logs and reports go to artifacts/.
@@ -49,7 +50,8 @@ jest_count() { # log-file field
 [ -x /usr/bin/chromium ] || apt_install chromium || { count setup 1 0 1 0; finish; }
 # promtool (Debian's prometheus package) validates the sidecar's /metrics exposition.
 command -v promtool >/dev/null || apt_install prometheus || { count setup 1 0 1 0; finish; }
-( set -e; setup_all ) 2>&1 | tee "$ARTIFACTS/setup.log"
+# The real-kernel test's qemu, kernel and initramfs (sidecar/test/vm.test.ts runs it again: a no-op then).
+( set -e; setup_all; bash "$ROOT/sidecar/test/vm/prepare.sh" ) 2>&1 | tee "$ARTIFACTS/setup.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { count setup 1 0 1 0; finish; }
 echo "--> setup done ($((SECONDS - START)) s elapsed)"
 

@@ -182,7 +182,8 @@ export function detailRows(sample: Sample, settings: IUsageSettings): IDetailRow
   });
   rows.push({
     name: 'pressure',
-    label: 'Pressure (10 s)',
+    // Hybrid v1 machines and hosts without a cgroup only have machine-wide PSI.
+    label: pressure.scope === 'machine' ? 'Pressure (10 s, whole machine)' : 'Pressure (10 s)',
     value: `CPU ${pressureText(pressure.cpu)} · memory ${pressureText(pressure.memory)} · IO ${pressureText(pressure.io)}`
   });
   rows.push({

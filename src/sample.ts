@@ -60,10 +60,18 @@ export interface PidsSample {
   max: number | null;
 }
 
+/**
+ * Whose stalls the PSI figures count: the session's cgroup, or the whole machine (the root
+ * of the v2 tree on hybrid v1 machines, /proc/pressure without a cgroup).
+ */
+export type PressureScope = 'cgroup' | 'machine';
+
 export interface PressureSample {
   cpu: Pressure | null;
   memory: Pressure | null;
   io: Pressure | null;
+  /** Null where there is no PSI source at all (cgroup v1 without a v2 tree, non-Linux). */
+  scope: PressureScope | null;
 }
 
 export interface DiskSample {

@@ -1,4 +1,5 @@
 /** Measuring cgroup v1 hierarchies (one directory per controller), PSI from the v2 tree on hybrid machines. */
+import type { PressureScope } from '../../src/sample.js';
 import type { CpuFigures, Figures, MemoryFigures } from './figures.js';
 import type { CgroupLocation, V1Controller } from './discovery.js';
 import { Problems, readKeyed, readOptional, readParsed, tightestLimit } from './files.js';
@@ -11,7 +12,8 @@ import {
   parseV1MemoryLimit,
   V1_NO_LIMIT_THRESHOLD
 } from './parse.js';
-import { readPressure } from './pressure.js';
+import { NO_PRESSURE, readPressure } from './pressure.js';
+import { tightestQuota, type Quota } from './quota.js';
 
 type Controllers = Partial<Record<V1Controller, CgroupLocation>>;
 
@@ -46,23 +48,21 @@ function readMemory(memory: CgroupLocation, problems: Problems): MemoryFigures {
   };
 }
 
-/** The tightest CFS quota over the cpu hierarchy, in cores; Infinity when none (or no CFS bandwidth). */
-function tightestQuota(cpu: CgroupLocation, problems: Problems): number {
-  let tightest = Infinity;
-  for (const dir of cpu.chain) {
+/** The tightest CFS quota over the cpu hierarchy (-1 = none; no files = no CFS bandwidth). */
+function readQuota(cpu: CgroupLocation, problems: Problems): Quota {
+  return tightestQuota(cpu.chain, (dir) => {
     const quota = readOptional(`${dir}/cpu.cfs_quota_us`, problems);
     const period = readOptional(`${dir}/cpu.cfs_period_us`, problems);
     if (quota === null || period === null) {
-      continue;
+      return null;
     }
     const cores = parseCfsQuota(quota, period);
     if (Number.isNaN(cores)) {
       problems.add(`${dir}/cpu.cfs_quota_us`, 'malformed (expected an integer quota or -1 and a positive period)');
-    } else {
-      tightest = Math.min(tightest, cores);
+      return null;
     }
-  }
-  return tightest;
+    return cores;
+  });
 }
 
 function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
@@ -74,10 +74,12 @@ function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
     const usageNs = readParsed(`${cpuacct.dir}/cpuacct.usage`, problems, true, parseInteger, 'an integer');
     usageSeconds = usageNs === null ? null : usageNs / 1e9;
   }
-  const cpuStat = cpu && readKeyed(`${cpu.dir}/cpu.stat`, problems, false);
+  const quota = cpu && readQuota(cpu, problems);
+  // Throttling is accounted where the quota is (usage stays the own cgroup's, from cpuacct).
+  const cpuStat = quota && readKeyed(`${quota.holder}/cpu.stat`, problems, false);
   return {
     usageSeconds,
-    quota: cpu === undefined ? Infinity : tightestQuota(cpu, problems),
+    quota: quota?.cores ?? Infinity,
     cpusetSize:
       cpuset === undefined
         ? null
@@ -87,7 +89,12 @@ function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
   };
 }
 
-export function readCgroupV1(controllers: Controllers, unified: CgroupLocation | null, problems: Problems): Figures {
+export function readCgroupV1(
+  controllers: Controllers,
+  unified: CgroupLocation | null,
+  pressureScope: PressureScope | null,
+  problems: Problems
+): Figures {
   const { memory, pids } = controllers;
   if (memory === undefined) {
     problems.add('/proc/self/cgroup', 'no memory hierarchy; memory figures unknown');
@@ -103,8 +110,9 @@ export function readCgroupV1(controllers: Controllers, unified: CgroupLocation |
         : null
     },
     // Hybrid machines: PSI lives only in the v2 tree.
-    pressure: unified
-      ? readPressure((resource) => `${unified.dir}/${resource}.pressure`, problems)
-      : { cpu: null, memory: null, io: null }
+    pressure:
+      unified && pressureScope
+        ? readPressure((resource) => `${unified.dir}/${resource}.pressure`, pressureScope, problems)
+        : NO_PRESSURE
   };
 }

@@ -1,13 +1,15 @@
 /** Measuring a cgroup v2 directory (the unified hierarchy). */
+import type { PressureScope } from '../../src/sample.js';
 import type { CgroupLocation } from './discovery.js';
 import { Problems, readKeyed, readParsed, tightestLimit } from './files.js';
 import type { Figures } from './figures.js';
 import { finiteOrNull, parseCpuListSize, parseCpuMax, parseInteger, parseMaxOrInteger } from './parse.js';
 import { readPressure } from './pressure.js';
+import { tightestQuota } from './quota.js';
 
 const LIMIT = '"max" or an integer';
 
-export function readCgroupV2(cgroup: CgroupLocation, problems: Problems): Figures {
+export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScope, problems: Problems): Figures {
   const file = (name: string) => `${cgroup.dir}/${name}`;
   const limit = (name: string, parse: (text: string) => number, expected: string) =>
     tightestLimit(cgroup.chain, name, problems, false, parse, expected);
@@ -17,6 +19,12 @@ export function readCgroupV2(cgroup: CgroupLocation, problems: Problems): Figure
   const inactiveFile = memoryStat.require('inactive_file');
   const cpuStat = readKeyed(file('cpu.stat'), problems, true);
   const usageUsec = cpuStat.require('usage_usec');
+  // "max" (no quota) parses as Infinity, which never wins.
+  const quota = tightestQuota(cgroup.chain, (dir) =>
+    readParsed(`${dir}/cpu.max`, problems, false, parseCpuMax, '"QUOTA PERIOD"')
+  );
+  // nr_periods/nr_throttled exist only where the cpu controller is enabled.
+  const throttling = quota.holder === cgroup.dir ? cpuStat : readKeyed(`${quota.holder}/cpu.stat`, problems, true);
 
   return {
     memory: {
@@ -31,16 +39,15 @@ export function readCgroupV2(cgroup: CgroupLocation, problems: Problems): Figure
     },
     cpu: {
       usageSeconds: usageUsec === null ? null : usageUsec / 1e6,
-      quota: limit('cpu.max', parseCpuMax, '"QUOTA PERIOD"'),
+      quota: quota.cores,
       cpusetSize: readParsed(file('cpuset.cpus.effective'), problems, false, parseCpuListSize, 'a CPU list'),
-      // nr_periods/nr_throttled exist only where the cpu controller is enabled.
-      periods: cpuStat.get('nr_periods'),
-      throttledPeriods: cpuStat.get('nr_throttled')
+      periods: throttling.get('nr_periods'),
+      throttledPeriods: throttling.get('nr_throttled')
     },
     pids: {
       current: readParsed(file('pids.current'), problems, false, parseInteger, 'an integer'),
       max: finiteOrNull(limit('pids.max', parseMaxOrInteger, LIMIT))
     },
-    pressure: readPressure((resource) => file(`${resource}.pressure`), problems)
+    pressure: readPressure((resource) => file(`${resource}.pressure`), pressureScope, problems)
   };
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Problems, readKeyed, readParsed } from './files.js';
 import type { Figures } from './figures.js';
 import { parseCpuListSize, parseMeminfo, parseProcStatCpuSeconds } from './parse.js';
-import { readPressure } from './pressure.js';
+import { NO_PRESSURE, readPressure } from './pressure.js';
 
 /** CPUs online on the machine; if the list cannot be read, what Node sees (with an error). */
 export function readOnlineCpus(sysRoot: string, problems: Problems): number {
@@ -66,7 +66,7 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
     },
     cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null },
     pids: { current: null, max: null },
-    pressure: readPressure((resource) => path.join(procRoot, 'pressure', resource), problems)
+    pressure: readPressure((resource) => path.join(procRoot, 'pressure', resource), 'machine', problems)
   };
 }
 
@@ -89,7 +89,7 @@ export async function readOtherHost(problems: Problems): Promise<Figures> {
     memory: { used: inUse, usage: inUse, cache: null, swap: null, oomKills: null, limit: Infinity, hostTotal: total },
     cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null },
     pids: { current: null, max: null },
-    pressure: { cpu: null, memory: null, io: null }
+    pressure: NO_PRESSURE
   };
 }
 

@@ -28,12 +28,15 @@ const PSI_WINDOWS = [
   ['300s', 'avg300']
 ] as const;
 
-/** One series per PSI line present in the sample (`full` is absent on older kernels' cpu.pressure). */
+/**
+ * One series per PSI line present in the sample (`full` is absent on older kernels' cpu.pressure),
+ * labelled with whose stalls they count (scope: cgroup or machine).
+ */
 function psiSeries(sample: Sample, value: (line: { avg10: number; avg60: number; avg300: number; total: number }, labels: Labels) => Series): Series {
   return RESOURCES.flatMap((resource) =>
     PSI_KINDS.flatMap((kind) => {
       const line = sample.pressure[resource]?.[kind];
-      return line ? value(line, { resource, kind }) : [];
+      return line ? value(line, { resource, kind, scope: sample.pressure.scope ?? '' }) : [];
     })
   );
 }
@@ -142,7 +145,7 @@ const FAMILIES: Family[] = [
     name: 'cgroup_usage_pressure_ratio',
     help: 'PSI: share of wall time in which some or all tasks stalled on the resource, averaged over the window.',
     type: 'gauge',
-    labelNames: ['resource', 'kind', 'window'],
+    labelNames: ['resource', 'kind', 'scope', 'window'],
     series: (s) =>
       psiSeries(s, (line, labels) => PSI_WINDOWS.map(([window, field]) => [{ ...labels, window }, line[field] / 100]))
   },
@@ -150,7 +153,7 @@ const FAMILIES: Family[] = [
     name: 'cgroup_usage_pressure_stalled_seconds_total',
     help: 'PSI: cumulative time in which some or all tasks stalled on the resource.',
     type: 'counter',
-    labelNames: ['resource', 'kind'],
+    labelNames: ['resource', 'kind', 'scope'],
     // PSI totals are microseconds.
     series: (s) => psiSeries(s, (line, labels) => [[labels, line.total / 1e6]])
   },

@@ -12,6 +12,7 @@ import type { Figures } from './figures.js';
 import { Problems } from './files.js';
 import { readLinuxHost, readMemTotal, readOnlineCpus, readOtherHost } from './host.js';
 import { parseEnvLimits, resolveCpuLimit, resolveMemoryLimit, type EnvLimits } from './limits.js';
+import { NO_PRESSURE } from './pressure.js';
 import type { Reader, ReaderOptions, Reading } from './reading.js';
 
 function describe(error: unknown): string {
@@ -29,9 +30,9 @@ function discoverSafely(options: ReaderOptions): Discovery {
 function measure(discovery: Discovery, options: ReaderOptions, problems: Problems): Figures | Promise<Figures> {
   switch (discovery.kind) {
     case 'cgroup-v2':
-      return readCgroupV2(discovery.cgroup, problems);
+      return readCgroupV2(discovery.cgroup, discovery.pressureScope, problems);
     case 'cgroup-v1':
-      return readCgroupV1(discovery.controllers, discovery.unified, problems);
+      return readCgroupV1(discovery.controllers, discovery.unified, discovery.pressureScope, problems);
     case 'host':
       return process.platform === 'linux' ? readLinuxHost(options.procRoot, problems) : readOtherHost(problems);
   }
@@ -86,7 +87,7 @@ function emptyReading(source: Reading['source'], error: string): Reading {
     memory: { used: null, usage: null, cache: null, limit: null, limitSource: 'host', swap: null, oomKills: null },
     cpu: { limit: cpus, limitSource: 'host', hostCpus: cpus, usageSeconds: null, periods: null, throttledPeriods: null },
     pids: { current: null, max: null },
-    pressure: { cpu: null, memory: null, io: null },
+    pressure: NO_PRESSURE,
     disk: null,
     errors: [error]
   };

@@ -7,6 +7,7 @@ import type { Sample } from '../../src/sample.js';
 
 const SOURCES = ['cgroup-v2', 'cgroup-v1', 'host'];
 const LIMIT_SOURCES = ['cgroup', 'env', 'host'];
+const PRESSURE_SCOPES = ['cgroup', 'machine'];
 
 function numberOrNull(value: unknown, name: string): void {
   assert.ok(value === null || (typeof value === 'number' && Number.isFinite(value)), `${name}: ${String(value)}`);
@@ -60,6 +61,7 @@ export function assertContractSample(value: unknown): Sample {
   pressure(sample.pressure.cpu, 'pressure.cpu');
   pressure(sample.pressure.memory, 'pressure.memory');
   pressure(sample.pressure.io, 'pressure.io');
+  assert.ok([null, ...PRESSURE_SCOPES].includes(sample.pressure.scope), `pressure.scope: ${sample.pressure.scope}`);
   if (sample.disk !== null) {
     keys(sample.disk, ['path', 'used', 'total'], 'disk');
     assert.equal(typeof sample.disk.path, 'string');

@@ -32,7 +32,8 @@ export function fakeReading(step: number): Reading {
     pressure: {
       cpu: { some: { avg10: 1.5, avg60: 0.5, avg300: 0.25, total: 2_000_000 }, full: null },
       memory: null,
-      io: null
+      io: null,
+      scope: 'cgroup'
     },
     disk: { path: '/home/jovyan', used: 1000, total: 4000 },
     errors: ['pids.max: unreadable']

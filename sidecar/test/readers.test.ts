@@ -32,7 +32,10 @@ const REQUIRED_CASES = [
   'env-limits-no-cgroup-limit',
   'malformed-v2',
   'malformed-v1',
-  'v2-outside-mount-root'
+  'v2-outside-mount-root',
+  'v2-cgroupns-inherited-mount',
+  'v1-systemd-slice-quota',
+  'v1-duplicate-mounts'
 ];
 
 interface FixtureCase {
@@ -262,7 +265,16 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
       // procfs files report size 0, so they are copied by reading, not with copyFile.
       fs.writeFileSync(path.join(work, 'self/mountinfo'), fs.readFileSync('/proc/self/mountinfo'));
 
+      // Throttling is accounted in the parent, which holds the quota: the reader reads its cpu.stat.
+      const parentPeriods = () => Number(/^nr_periods (\d+)$/m.exec(readTrimmed(path.join(parents.cpu, 'cpu.stat')))![1]);
+      const periodsBefore = parentPeriods();
       const reading = await createReader({ procRoot: work, sysRoot: '/sys', diskPath: work, env: {} }).read();
+      const periodsAfter = parentPeriods();
+      assert.ok(periodsBefore > 0, `the workload ran under the parent's quota (nr_periods ${periodsBefore})`);
+      assert.ok(
+        reading.cpu.periods! >= periodsBefore && reading.cpu.periods! <= periodsAfter,
+        `${periodsBefore} ≤ ${reading.cpu.periods} ≤ ${periodsAfter}`
+      );
       assert.deepEqual(reading.errors, []);
       assert.equal(reading.source, 'cgroup-v1');
       assert.deepEqual([reading.memory.limit, reading.memory.limitSource], [512 * MIB, 'cgroup']);
@@ -299,6 +311,6 @@ describe('non-Linux fallback (os + pidusage), exercised here directly', { skip: 
     assert.equal(figures.memory.limit, Infinity);
     assert.ok(figures.memory.used! > 0 && figures.memory.used! <= os.totalmem());
     assert.ok(figures.cpu.usageSeconds! >= before && figures.cpu.usageSeconds! <= after, `${before} ≤ ${figures.cpu.usageSeconds} ≤ ${after}`);
-    assert.deepEqual(figures.pressure, { cpu: null, memory: null, io: null });
+    assert.deepEqual(figures.pressure, { cpu: null, memory: null, io: null, scope: null });
   });
 });

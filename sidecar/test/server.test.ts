@@ -243,7 +243,7 @@ describe('HTTP and WebSocket server (TCP)', () => {
     assert.equal(value('cgroup_usage_cpu_limit_cores', { source: 'cgroup' }), 0.5);
     assert.equal(value('cgroup_usage_cpu_used_cores'), sample.cpu.used);
     assert.equal(value('cgroup_usage_cpu_throttled_ratio'), 0.2);
-    assert.equal(value('cgroup_usage_pressure_ratio', { resource: 'cpu', kind: 'some', window: '10s' }), 0.015);
+    assert.equal(value('cgroup_usage_pressure_ratio', { resource: 'cpu', kind: 'some', scope: 'cgroup', window: '10s' }), 0.015);
     assert.equal(value('cgroup_usage_pressure_stalled_seconds_total', { resource: 'cpu', kind: 'some' }), 2);
     assert.equal(value('cgroup_usage_disk_total_bytes', { path: '/home/jovyan' }), 4000);
     assert.equal(value('cgroup_usage_info', { source: 'cgroup-v1' }), 1);

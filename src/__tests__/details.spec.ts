@@ -1,5 +1,6 @@
 import { linePath, niceMax, y } from '../chartGeometry';
 import { cpuChart, detailRows, memoryChart } from '../details';
+import type { PressureScope } from '../sample';
 import { DEFAULT_SETTINGS } from '../settings';
 import { GiB, makeSample, MiB } from './samples';
 
@@ -125,6 +126,7 @@ describe('detail rows', () => {
     expect(value(rows, 'oomKills')).toBe('2');
     expect(rows.find(r => r.name === 'oomKills')?.level).toBe('critical');
     expect(value(rows, 'pressure')).toBe('CPU 1.5% · memory 0.2% · IO n/a');
+    expect(rows.find(r => r.name === 'pressure')?.label).toBe('Pressure (10 s)');
     expect(value(rows, 'pids')).toBe('42 of 4096');
     expect(value(rows, 'disk')).toBe('/home/jovyan: 12.0/50.0 GiB (24.0%)');
     expect(value(rows, 'source')).toBe('cgroup v2');
@@ -139,5 +141,13 @@ describe('detail rows', () => {
     expect(value(rows, 'oomKills')).toBe('n/a');
     expect(value(rows, 'throttled')).toBe('n/a');
     expect(value(rows, 'disk')).toBeUndefined();
+  });
+
+  it('labels machine-wide pressure as such (hybrid v1 machines, hosts without a cgroup)', () => {
+    const label = (scope: PressureScope | null) =>
+      detailRows(makeSample({ pressure: { scope } }), DEFAULT_SETTINGS).find(r => r.name === 'pressure')?.label;
+    expect(label('machine')).toBe('Pressure (10 s, whole machine)');
+    expect(label('cgroup')).toBe('Pressure (10 s)');
+    expect(label(null)).toBe('Pressure (10 s)');
   });
 });

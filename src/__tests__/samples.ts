@@ -1,7 +1,7 @@
 /**
  * Samples for the tests, shaped like the sidecar's (CONTRACT.md), with overridable parts.
  */
-import type { CpuSample, MemorySample, Sample } from '../sample';
+import type { CpuSample, MemorySample, PressureSample, Sample } from '../sample';
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;
@@ -10,6 +10,7 @@ export interface ISampleParts {
   timestamp?: number;
   memory?: Partial<MemorySample>;
   cpu?: Partial<CpuSample>;
+  pressure?: Partial<PressureSample>;
   disk?: Sample['disk'];
   errors?: string[];
   source?: Sample['source'];
@@ -47,7 +48,9 @@ export function makeSample(parts: ISampleParts = {}): Sample {
         some: { avg10: 0.2, avg60: 0.1, avg300: 0, total: 10 },
         full: { avg10: 0.1, avg60: 0, avg300: 0, total: 5 }
       },
-      io: null
+      io: null,
+      scope: 'cgroup',
+      ...parts.pressure
     },
     disk: parts.disk === undefined ? { path: '/home/jovyan', used: 12 * GiB, total: 50 * GiB } : parts.disk,
     errors: parts.errors ?? []
