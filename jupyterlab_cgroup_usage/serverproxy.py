@@ -6,6 +6,7 @@ machine can reach it. The sidecar starts on the first request, through launcher.
 restarts it after any death but backs off when it keeps dying at start-up.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,8 @@ def find_node():
 def accepts_flag(node, flag):
     """Whether `node` starts with `flag` (an unknown flag makes it exit 9 before doing anything)."""
     try:
-        probe = subprocess.run([node, flag, "--version"], capture_output=True, timeout=30)
+        env = {name: value for name, value in os.environ.items() if name != "NODE_OPTIONS"}  # as the launcher
+        probe = subprocess.run([node, flag, "--version"], capture_output=True, timeout=30, env=env)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import type { Sample } from '../../src/sample.js';
 import { assertContractSample } from './contract-shape.js';
+import { ignoresSignal, tcpListeningPorts } from './proc-probe.js';
 import { getOverSocket } from './unix-http.js';
 
 const ROOT = resolve(__dirname, '../..');
@@ -83,35 +84,17 @@ function statusAfter(signal: NodeJS.Signals): number {
   return 128 + constants.signals[signal];
 }
 
-/** TCP ports process `pid` listens on (its socket inodes matched against /proc/net/tcp{,6}). */
-function tcpListeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match) inodes.add(match[1] as string);
-    } catch {
-      // closed while we looked
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 is the inode.
-      if (fields[3] === '0A' && inodes.has(fields[9] as string)) {
-        ports.push(parseInt((fields[1] as string).split(':')[1] as string, 16));
-      }
-    }
-  }
-  return ports;
-}
-
-/** Starts `command` on `socketPath`, sends SIGUSR1: it must be logged as ignored, with no TCP port opened. */
+/**
+ * Starts `command` on `socketPath` and sends SIGUSR1: no TCP port may open. With
+ * --disable-sigusr1 the signal is ignored outright (dropped when sent); otherwise the
+ * sidecar's listener logs it.
+ */
 async function assertIgnoresSigusr1(command: string[], socketPath: string, cwd = ROOT): Promise<void> {
   const sidecar = await start([...command, '--unix-socket', socketPath], cwd);
+  const dropped = ignoresSignal(sidecar.child.pid!, constants.signals.SIGUSR1);
+  assert.equal(dropped, command.includes('--disable-sigusr1'));
   sidecar.child.kill('SIGUSR1');
-  await sidecar.stderrMatch(/SIGUSR1 ignored \(the inspector is disabled\)/);
+  if (!dropped) await sidecar.stderrMatch(/SIGUSR1 ignored \(the inspector is disabled\)/);
   assert.deepEqual(tcpListeningPorts(sidecar.child.pid!), [], command.join(' '));
   assert.equal((await getOverSocket(socketPath, '/api/v1/metrics')).status, 200);
   sidecar.child.kill('SIGTERM');
