@@ -1,4 +1,4 @@
-/** What a process listens on and which signals it ignores, read from /proc (shared by cli.test.ts and the end-to-end tests). */
+/** What a process listens on and what it does with signals, read from /proc (shared by cli.test.ts and the end-to-end tests). */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** TCP ports process `pid` listens on: its socket inodes matched against /proc/net/tcp{,6}. */
@@ -25,8 +25,20 @@ export function tcpListeningPorts(pid: number): number[] {
   return ports;
 }
 
-/** Whether process `pid` ignores `signal` (SIG_IGN: the kernel drops it when it is sent). */
-export function ignoresSignal(pid: number, signal: number): boolean {
-  const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
-  return (BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n ? true : false;
+/**
+ * Whether `signal` is in one of the signal masks of process `pid` (its main thread):
+ * SigBlk blocked, SigIgn ignored, SigCgt caught, ShdPnd pending for the process.
+ */
+export function inSignalMask(pid: number, mask: 'SigBlk' | 'SigIgn' | 'SigCgt' | 'ShdPnd', signal: number): boolean {
+  const hex = new RegExp(`^${mask}:\\s*([0-9a-f]+)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return hex !== undefined && ((BigInt(`0x${hex}`) >> BigInt(signal - 1)) & 1n) === 1n;
+}
+
+/** Waits (bounded) until `signal`, sent to `pid`, is pending there: blocked, so held, not acted on. */
+export async function untilPending(pid: number, signal: number, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!inSignalMask(pid, 'ShdPnd', signal)) {
+    if (Date.now() > deadline) throw new Error(`signal ${signal} not pending in ${pid} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ignoresSignal, tcpListeningPorts } from '../../sidecar/test/proc-probe';
+import { inSignalMask, tcpListeningPorts, untilPending } from '../../sidecar/test/proc-probe';
 import { expect, openLab, test } from '../helpers/fixtures';
 import { FAST_REFRESH, sidecarOf, startLab } from '../helpers/lab';
 import { ARTIFACTS } from '../helpers/paths';
@@ -35,9 +35,11 @@ test('after kill -TERM or -KILL the figures come back without a reload; SIGUSR1 
     expect(readFileSync(`/proc/${first.pid}/environ`, 'utf8').split('\0')).not.toContainEqual(
       expect.stringMatching(/^NODE_OPTIONS=/)
     );
-    // --disable-sigusr1: the signal is ignored outright, so the kernel drops it when it is sent.
-    expect(ignoresSignal(first.pid, constants.signals.SIGUSR1)).toBe(true);
+    // --disable-sigusr1: Node blocks the signal in every thread, so it stays pending, never acted on.
+    const { SIGUSR1 } = constants.signals;
+    expect(inSignalMask(first.pid, 'SigBlk', SIGUSR1)).toBe(true);
     process.kill(first.pid, 'SIGUSR1');
+    await untilPending(first.pid, SIGUSR1);
     expect(tcpListeningPorts(first.pid)).toEqual([]);
 
     let previous = first.pid;
