@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-from .no_node import serve_reason
-
 #: Starts further back than this do not count: a sidecar that served for a minute was not crashing.
 WINDOW_SECONDS = 60
 #: The wait before the second start within the window; it doubles with every further one.
@@ -69,6 +67,8 @@ def log(message):
 
 
 def give_up(socket_path, starts):
+    from .no_node import serve_reason  # here: http.server would add to every start's cost
+
     reason = give_up_reason(starts)
     log(f"{reason}; answering with that reason until then")
     deadline = time.monotonic() + COOL_DOWN_SECONDS
