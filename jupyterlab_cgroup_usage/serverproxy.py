@@ -2,10 +2,13 @@
 
 Every request to <base_url>cgroup-usage/... is authenticated by Jupyter, then proxied to the
 sidecar listening on a Unix socket in a private temporary directory, so nothing else on the
-machine can reach it. The sidecar starts on the first request.
+machine can reach it. The sidecar starts on the first request, through launcher.py, which
+restarts it after any death but backs off when it keeps dying at start-up.
 """
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +28,18 @@ def find_node():
     return shutil.which("node")
 
 
+def accepts_flag(node, flag):
+    """Whether `node` starts with `flag` (an unknown flag makes it exit 9 before doing anything)."""
+    try:
+        env = {name: value for name, value in os.environ.items() if name != "NODE_OPTIONS"}  # as the launcher
+        probe = subprocess.run([node, flag, "--version"], capture_output=True, timeout=30, env=env)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
 def sidecar_command():
+    """The sidecar's command line (what the launcher finally runs)."""
     node = find_node()
     if node is None:
         # Answer every request with the reason, so the plugin shows it instead of failing blind.
@@ -34,12 +48,21 @@ def sidecar_command():
     # hundred lines of JavaScript a second, so CPU stays about the same (0.21 against 0.17 %
     # of one core, side by side); with the JIT, Node 24's RSS grew from 61 to 69 MB over 10
     # minutes (compiled code), without it 56 MB flat (docs/benchmarks/footprint.md).
-    return [node, "--jitless", str(SIDECAR_BUNDLE), "--unix-socket", "{unix_socket}"]
+    flags = ["--jitless"]
+    # SIGUSR1 must not open the inspector (Node 22.14/23.7+; older ones: the sidecar's own listener).
+    if accepts_flag(node, "--disable-sigusr1"):
+        flags.append("--disable-sigusr1")
+    return [node, *flags, str(SIDECAR_BUNDLE), "--unix-socket", "{unix_socket}"]
+
+
+def launcher_command():
+    """What jupyter-server-proxy runs: the launcher (restart backoff, no NODE_OPTIONS), then the sidecar."""
+    return [sys.executable, "-m", "jupyterlab_cgroup_usage.launcher", *sidecar_command()]
 
 
 def setup_cgroup_usage():
     return {
-        "command": sidecar_command(),
+        "command": launcher_command(),
         "unix_socket": True,
         # A cold Node start on a busy machine can take several seconds (the default is 5).
         "timeout": 30,

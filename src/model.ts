@@ -115,7 +115,7 @@ export class CgroupUsageModel implements IDisposable {
     }
     const previous = this._settings;
     this._settings = value;
-    this._poll.frequency = CgroupUsageModel.pollFrequency(value.refreshRate);
+    this._poll.frequency = CgroupUsageModel.pollFrequency(value.refreshRate, this._failures);
     if (!value.enabled && previous.enabled) {
       this._closeStream();
       void this._poll.stop();
@@ -184,8 +184,15 @@ export class CgroupUsageModel implements IDisposable {
     } catch (error) {
       if (this._settings.enabled && !this.isDisposed) {
         this._setUnavailable(errorMessage(error));
+        // Read by the Poll when it schedules the next try, right after this rejection.
+        this._failures++;
+        this._poll.frequency = CgroupUsageModel.pollFrequency(this._settings.refreshRate, this._failures);
       }
       throw error;
+    }
+    if (this._failures > 0) {
+      this._failures = 0;
+      this._poll.frequency = CgroupUsageModel.pollFrequency(this._settings.refreshRate);
     }
     this._receive(sample);
   }
@@ -272,6 +279,8 @@ export class CgroupUsageModel implements IDisposable {
   private _settings: IUsageSettings;
   private _state: UsageState;
   private _reason = '';
+  /** Failed polls in a row. */
+  private _failures = 0;
   private _latest: Sample | null = null;
   private _history: Sample[] = [];
   private _historyMs: number;
@@ -291,8 +300,14 @@ export namespace CgroupUsageModel {
     historySeconds?: number;
   }
 
-  /** Poll at the refresh rate; back off (x3, randomised) up to MAX_BACKOFF_MS on errors. */
-  export function pollFrequency(refreshRate: number): IPoll.Frequency {
-    return { interval: refreshRate, backoff: true, max: Math.max(refreshRate, MAX_BACKOFF_MS) };
+  /**
+   * Poll at the refresh rate; after `failures` failed polls in a row, wait at least the rate
+   * times 2^failures, up to MAX_BACKOFF_MS. The Poll's own backoff draws each wait between
+   * `interval` and 3x the last one, so with a fixed interval it keeps falling back to the
+   * refresh rate (a failed request every few seconds); the growing floor makes it back off.
+   */
+  export function pollFrequency(refreshRate: number, failures = 0): IPoll.Frequency {
+    const max = Math.max(refreshRate, MAX_BACKOFF_MS);
+    return { interval: Math.min(max, refreshRate * 2 ** failures), backoff: true, max };
   }
 }

@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 /**
  * Entry point of the sidecar: `--once` prints one sample; otherwise the sampler runs and
- * the server answers on a Unix socket or a TCP port until SIGTERM/SIGINT.
+ * the server answers on a Unix socket or a TCP port until SIGTERM, SIGINT or SIGHUP, after
+ * which it exits with the shell's 128+n: a non-zero status is what makes jupyter-server-proxy
+ * (simpervisor) start it again, while its own shutdown of the sidecar never restarts it.
  */
+// First: keeps SIGUSR1 from opening the inspector while the rest loads.
+import './noInspector.js';
+import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { installLastResort, stderrLine } from './lastResort.js';
 import { parseOptions, USAGE, UsageError, type CliOptions } from './options.js';
 import { createReader } from './reader.js';
 import type { Reader } from './reading.js';
@@ -28,20 +34,21 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
   const listening = server.listen(options.listen);
   // Handlers go in before anything is printed: whoever reads "listening on" may signal at once.
   let stopping = false;
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       return;
     }
     stopping = true;
+    const status = 128 + constants.signals[signal];
     sampler.stop();
-    setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+    setTimeout(() => process.exit(status), SHUTDOWN_GRACE_MS).unref();
     void listening
       .catch(() => undefined)
       .then(() => server.close())
-      .finally(() => process.exit(0));
+      .finally(() => process.exit(status));
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(signal, stop);
+    process.on(signal, () => stop(signal));
   }
   let where: string;
   try {
@@ -50,6 +57,7 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
     process.stderr.write(`${NAME}: cannot listen: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+  installLastResort((line) => stderrLine(`${NAME}: ${line}`));
   process.stderr.write(`${NAME}: listening on ${where}\n`);
 }
 

@@ -4,18 +4,20 @@
  * with no node_modules.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
+import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import type { Sample } from '../../src/sample.js';
 import { assertContractSample } from './contract-shape.js';
+import { inSignalMask, tcpListeningPorts, untilPending } from './proc-probe.js';
 import { getOverSocket } from './unix-http.js';
 
 const ROOT = resolve(__dirname, '../..');
@@ -46,23 +48,77 @@ interface Running {
   child: ChildProcess;
   where: string;
   finished: Promise<Finished>;
+  /** Resolves with the first match of `pattern` in what the sidecar printed on stderr, from its start. */
+  stderrMatch(pattern: RegExp): Promise<RegExpExecArray>;
 }
 
 /** Starts a serving sidecar and resolves once it printed where it listens. */
 function start(command: string[], cwd = ROOT): Promise<Running> {
   const child = spawn(process.execPath, command, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const finished = collect(child);
-  return new Promise((resolvePromise, reject) => {
-    let seen = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /listening on (\S+)\n/.exec(seen);
-      if (match) {
-        resolvePromise({ child, where: match[1] as string, finished });
-      }
+  let seen = '';
+  const stderrMatch = (pattern: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolveMatch, reject) => {
+      const check = (): void => {
+        const match = pattern.exec(seen);
+        if (match) {
+          child.stderr?.off('data', check);
+          resolveMatch(match);
+        }
+      };
+      child.stderr?.on('data', check);
+      void finished.then((result) => reject(new Error(`sidecar exited without printing ${pattern}: ${result.stderr}`)));
+      check();
     });
-    void finished.then((result) => reject(new Error(`sidecar exited before listening: ${result.stderr}`)));
-  });
+  child.stderr?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+  return stderrMatch(/listening on (\S+)\n/).then((match) => ({
+    child,
+    where: match[1] as string,
+    finished,
+    stderrMatch
+  }));
+}
+
+/** The exit status the shell convention gives a process that stops because of `signal`. */
+function statusAfter(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
+}
+
+/**
+ * Starts `command` on `socketPath` and sends SIGUSR1: no TCP port may open. With
+ * --disable-sigusr1 Node blocks the signal in every thread (it stays pending, never acted
+ * on); otherwise the sidecar's listener logs it.
+ */
+async function assertIgnoresSigusr1(command: string[], socketPath: string, cwd = ROOT): Promise<void> {
+  const sidecar = await start([...command, '--unix-socket', socketPath], cwd);
+  const { SIGUSR1 } = constants.signals;
+  const blocked = inSignalMask(sidecar.child.pid!, 'SigBlk', SIGUSR1);
+  assert.equal(blocked, command.includes('--disable-sigusr1'));
+  sidecar.child.kill('SIGUSR1');
+  await (blocked
+    ? untilPending(sidecar.child.pid!, SIGUSR1)
+    : sidecar.stderrMatch(/SIGUSR1 ignored \(the inspector is disabled\)/));
+  assert.deepEqual(tcpListeningPorts(sidecar.child.pid!), [], command.join(' '));
+  assert.equal((await getOverSocket(socketPath, '/api/v1/metrics')).status, 200);
+  sidecar.child.kill('SIGTERM');
+  assert.equal((await sidecar.finished).code, 143);
+}
+
+/** Whether `node` accepts --disable-sigusr1 (Node 22.14/23.7 and later). */
+const HAS_DISABLE_SIGUSR1 = spawnSync(process.execPath, ['--disable-sigusr1', '--version']).status === 0;
+
+/** The first sample the stream sends that was taken after `timestamp`. */
+async function streamedAfter(url: string, timestamp: number): Promise<Sample> {
+  const client = new WebSocket(url);
+  try {
+    for (;;) {
+      const [data] = (await once(client, 'message')) as [Buffer];
+      const sample = JSON.parse(data.toString()) as Sample;
+      if (sample.timestamp > timestamp) return sample;
+    }
+  } finally {
+    client.terminate();
+  }
 }
 
 /** The first sample the stream sends: the cached one, or the first taken after connecting. */
@@ -134,7 +190,7 @@ describe('cgroup-usage-sidecar CLI', () => {
     assert.equal(sample.disk?.path, dir);
   });
 
-  it('serves on a Unix socket (0600) and removes it on SIGTERM, exiting 0', async () => {
+  it('serves on a Unix socket (0600) and removes it on SIGTERM, exiting 143 (so a supervisor restarts it)', async () => {
     const socketPath = join(dir, 'term.sock');
     const sidecar = await start([...TSX_CLI, '--unix-socket', socketPath, '--interval', '200']);
     assert.equal(sidecar.where, `unix:${socketPath}`);
@@ -145,16 +201,76 @@ describe('cgroup-usage-sidecar CLI', () => {
     assert.ok(assertContractSample(JSON.parse(latest.body)).timestamp >= streamed.timestamp);
     sidecar.child.kill('SIGTERM');
     const result = await sidecar.finished;
-    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.code, 143, result.stderr);
     await assert.rejects(stat(socketPath), { code: 'ENOENT' });
   });
 
-  it('stops on SIGINT the same way', async () => {
-    const socketPath = join(dir, 'int.sock');
-    const sidecar = await start([...TSX_CLI, '--unix-socket', socketPath]);
-    sidecar.child.kill('SIGINT');
-    assert.equal((await sidecar.finished).code, 0);
-    await assert.rejects(stat(socketPath), { code: 'ENOENT' });
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+    it(`stops on ${signal} the same way, exiting ${statusAfter(signal)}`, async () => {
+      const socketPath = join(dir, `${signal}.sock`);
+      const sidecar = await start([...TSX_CLI, '--unix-socket', socketPath]);
+      sidecar.child.kill(signal);
+      const result = await sidecar.finished;
+      assert.deepEqual([result.code, result.signal], [statusAfter(signal), null], result.stderr);
+      await assert.rejects(stat(socketPath), { code: 'ENOENT' });
+    });
+  }
+
+  it('logs an uncaught exception or unhandled rejection on one line and keeps serving', async () => {
+    const socketPath = join(dir, 'escaping.sock');
+    const preload = join(ROOT, 'sidecar/test/escaping-errors.ts');
+    const sidecar = await start(['--import', 'tsx', '--import', preload, TSX_CLI[2] as string,
+      '--unix-socket', socketPath, '--interval', '100']);
+    const latestTimestamp = async (): Promise<number> => {
+      const response = await getOverSocket(socketPath, '/api/v1/metrics');
+      assert.equal(response.status, 200);
+      return assertContractSample(JSON.parse(response.body)).timestamp;
+    };
+    for (const [signal, line] of [
+      ['SIGUSR2', /^cgroup-usage-sidecar: uncaught exception \(still serving\): Error: thrown by the test \\n +at .*$/m],
+      ['SIGWINCH', /^cgroup-usage-sidecar: unhandled rejection \(still serving\): Error: rejected by the test \\n +at .*$/m]
+    ] as const) {
+      const before = await latestTimestamp();
+      sidecar.child.kill(signal);
+      await sidecar.stderrMatch(line);
+      // Still sampling and answering: a newer sample arrives on the stream and over HTTP.
+      const newer = await streamedAfter(`ws+unix://${socketPath}:/api/v1/stream`, before);
+      assert.ok((await latestTimestamp()) >= newer.timestamp);
+    }
+    assert.equal(sidecar.child.exitCode, null);
+    sidecar.child.kill('SIGTERM');
+    assert.equal((await sidecar.finished).code, 143);
+  });
+
+  it(`ignores SIGUSR1: no inspector opens${HAS_DISABLE_SIGUSR1 ? ' (with and without --disable-sigusr1)' : ''}`, async () => {
+    // The check itself can fail: a plain Node opens its inspector (on a free port here) on SIGUSR1.
+    const control = spawn(
+      process.execPath,
+      ['--inspect-port=0', '-e', "console.error('running'); setInterval(() => {}, 1000)"],
+      { stdio: ['ignore', 'ignore', 'pipe'] }
+    );
+    const controlOutput = collect(control);
+    const controlErr = (pattern: RegExp): Promise<unknown> =>
+      new Promise((resolveSeen) => {
+        let seen = '';
+        control.stderr!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (pattern.test(seen)) resolveSeen(seen);
+        });
+      });
+    // Node's own SIGUSR1 handler is in place before the script runs.
+    await controlErr(/running/);
+    const listening = controlErr(/Debugger listening/);
+    control.kill('SIGUSR1');
+    await listening;
+    assert.ok(tcpListeningPorts(control.pid!).length > 0, 'the control opened an inspector port');
+    control.kill('SIGKILL');
+    await controlOutput;
+
+    const variants = HAS_DISABLE_SIGUSR1 ? [[], ['--disable-sigusr1']] : [[]];
+    for (const flags of variants) {
+      await assertIgnoresSigusr1([...flags, ...TSX_CLI], join(dir, `usr1-${flags.length}.sock`));
+    }
   });
 
   it('listens on a free TCP port of 127.0.0.1 by default', async () => {
@@ -163,7 +279,7 @@ describe('cgroup-usage-sidecar CLI', () => {
     const response = await fetch(`${sidecar.where}/`);
     assert.equal(response.status, 200);
     sidecar.child.kill('SIGTERM');
-    assert.equal((await sidecar.finished).code, 0);
+    assert.equal((await sidecar.finished).code, 143);
   });
 
   it('exits 1 with one line when the port is taken', async () => {
@@ -205,6 +321,10 @@ describe('the esbuild bundle, outside the checkout', () => {
     assert.equal(sample.disk?.path, dir);
   });
 
+  it('ignores SIGUSR1 too (bundling keeps the listener, which must come first)', async () => {
+    await assertIgnoresSigusr1([bundle], join(dir, 'usr1.sock'), dir);
+  });
+
   it('runs as the package bin (hashbang)', async () => {
     await chmod(bundle, 0o755);
     const result = await collect(spawn(bundle, ['--help'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -212,7 +332,7 @@ describe('the esbuild bundle, outside the checkout', () => {
     assert.match(result.stdout, /^Usage: cgroup-usage-sidecar/);
   });
 
-  it('serves Prometheus text and the stream (prom-client and ws bundled), stops on SIGTERM', async () => {
+  it('serves Prometheus text and the stream (prom-client and ws bundled), stops on SIGTERM (143)', async () => {
     const sidecar = await start([bundle, '--port', '0', '--interval', '200'], dir);
     const sample = await firstStreamed(`${sidecar.where.replace('http', 'ws')}/api/v1/stream`);
     assertContractSample(sample);
@@ -220,7 +340,7 @@ describe('the esbuild bundle, outside the checkout', () => {
     assert.equal(response.status, 200);
     assert.match(await response.text(), /^cgroup_usage_memory_limit_bytes\{source="\w+"\} \d+$/m);
     sidecar.child.kill('SIGTERM');
-    assert.equal((await sidecar.finished).code, 0);
+    assert.equal((await sidecar.finished).code, 143);
   });
 });
 

@@ -75,6 +75,25 @@ describe('CgroupUsageModel', () => {
     expect(transport.metricsRequests).toBe(recoveredAt + 2);
   });
 
+  it('backs off even when the Poll draws its shortest waits', async () => {
+    // Math.random() = 0: the Poll's own backoff alone would retry at the refresh rate for ever.
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    transport.answer = () => new Error('the cgroup-usage sidecar did not answer through jupyter-server-proxy (HTTP 500)');
+    model = new CgroupUsageModel({ transport });
+    await jest.advanceTimersByTimeAsync(0);
+    await jest.advanceTimersByTimeAsync(600000);
+    // Waits of 10, 20, 40 s, then 60 s: 1 + 3 + (600 - 70) / 60 = 12 requests, not 121.
+    expect(transport.metricsRequests).toBe(12);
+    expect(model.reason).toContain('HTTP 500');
+
+    transport.answer = () => makeSample({ timestamp: Date.now() });
+    await jest.advanceTimersByTimeAsync(MAX_BACKOFF_MS);
+    expect(model.state).toBe('available');
+    const recoveredAt = transport.metricsRequests;
+    await jest.advanceTimersByTimeAsync(RATE * 3);
+    expect(transport.metricsRequests).toBe(recoveredAt + 3);
+  });
+
   it('signals an OOM kill when the counter increases, not on the first sample', async () => {
     const counts = [2, 2, 3, 3, 5];
     transport.answer = () =>
