@@ -48,11 +48,25 @@ function sendError(response: http.ServerResponse, status: number, error: string)
   sendJson(response, status, JSON.stringify(body));
 }
 
-/** The path a route is looked up by: query string ignored, trailing slash tolerated. */
-function routePath(rawUrl: string | undefined): { url: URL; path: string } {
-  const url = new URL(rawUrl ?? '/', 'http://sidecar');
+/**
+ * The path a route is looked up by: query string ignored, trailing slash tolerated. Null when
+ * the request target is not a URL at all (`//[`, `http://a:99999/`): the WHATWG parser throws
+ * on those, and an exception here would end the process.
+ */
+function routePath(rawUrl: string | undefined): { url: URL; path: string } | null {
+  let url: URL;
+  try {
+    url = new URL(rawUrl ?? '/', 'http://sidecar');
+  } catch {
+    return null;
+  }
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   return { url, path };
+}
+
+/** An answer written straight to a socket that never became an HTTP exchange (a refused upgrade). */
+function refuseUpgrade(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /** Parses `seconds`: absent means the whole history; otherwise a positive whole number. */
@@ -178,7 +192,12 @@ export class SidecarServer {
   }
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const { url, path } = routePath(request.url);
+    const target = routePath(request.url);
+    if (target === null) {
+      sendError(response, 400, 'malformed request target');
+      return;
+    }
+    const { url, path } = target;
     const route = this.routes.get(path);
     if (route === undefined) {
       sendError(response, 404, `no such route: ${path}`);
@@ -228,8 +247,15 @@ export class SidecarServer {
   }
 
   private upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (routePath(request.url).path !== STREAM_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    // Until ws takes the socket over, its errors (a peer resetting mid-handshake) are ours to absorb.
+    socket.on('error', () => socket.destroy());
+    const target = routePath(request.url);
+    if (target === null) {
+      refuseUpgrade(socket, '400 Bad Request');
+      return;
+    }
+    if (target.path !== STREAM_PATH) {
+      refuseUpgrade(socket, '404 Not Found');
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (client) => this.wss.emit('connection', client, request));

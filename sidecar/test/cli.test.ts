@@ -273,6 +273,41 @@ describe('cgroup-usage-sidecar CLI', () => {
     }
   });
 
+  it('answers request targets the URL parser rejects with 400, as GET, HEAD, POST and upgrades, and keeps serving', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cgroup-usage-malformed-'));
+    const socketPath = join(dir, 'sidecar.sock');
+    const targets = ['//[', 'http://a:99999/', '//a%00b/', '/api/v1/metrics/..%2F//['];
+    const requests = targets.flatMap((target) => [
+      ...['GET', 'HEAD', 'POST'].map((method) => `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+      `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'
+    ]);
+    for (const listen of [['--unix-socket', socketPath], ['--port', '0']]) {
+      const sidecar = await start([...TSX_CLI, ...listen]);
+      const connect = (): net.Socket =>
+        listen[0] === '--port' ? net.connect(Number(new URL(sidecar.where).port), '127.0.0.1') : net.connect(socketPath);
+      for (const request of requests) {
+        const socket = connect().setEncoding('utf8');
+        socket.end(request);
+        let answer = '';
+        socket.on('data', (chunk: string) => (answer += chunk));
+        await once(socket, 'close');
+        const statusLine = answer.split('\r\n', 1)[0];
+        // A URL the parser refuses is a malformed target (400); one it accepts is simply no route (404).
+        assert.match(statusLine ?? '', /^HTTP\/1\.1 40[04] /, `${JSON.stringify(request)} got ${JSON.stringify(answer)}`);
+      }
+      const response = await (listen[0] === '--port'
+        ? fetch(`${sidecar.where}/api/v1/metrics`).then((r) => ({ status: r.status }))
+        : getOverSocket(socketPath, '/api/v1/metrics'));
+      assert.ok([200, 503].includes(response.status), `metrics answered ${response.status} afterwards`);
+      assert.equal(sidecar.child.exitCode, null, 'the sidecar is still running');
+      sidecar.child.kill('SIGTERM');
+      const finished = await sidecar.finished;
+      assert.doesNotMatch(finished.stderr, /still serving/, 'no error escaped to the last resort');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('listens on a free TCP port of 127.0.0.1 by default', async () => {
     const sidecar = await start([...TSX_CLI]);
     assert.match(sidecar.where, /^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
