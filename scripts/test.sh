@@ -49,7 +49,9 @@ jest_count() { # log-file field
 [ -x /usr/bin/chromium ] || apt_install chromium || { count setup 1 0 1 0; finish; }
 # promtool (Debian's prometheus package) validates the sidecar's /metrics exposition.
 command -v promtool >/dev/null || apt_install prometheus || { count setup 1 0 1 0; finish; }
-( set -e; setup_all ) 2>&1 | tee "$ARTIFACTS/setup.log"
+# fuse3 (libfuse 3) and mfusepy run the slow-statfs FUSE filesystem of sidecar/test/disk.test.ts.
+command -v fusermount3 >/dev/null || apt_install fuse3 || { count setup 1 0 1 0; finish; }
+( set -e; setup_all; "$VENV/bin/pip" install --quiet mfusepy ) 2>&1 | tee "$ARTIFACTS/setup.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { count setup 1 0 1 0; finish; }
 echo "--> setup done ($((SECONDS - START)) s elapsed)"
 
