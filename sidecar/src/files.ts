@@ -211,7 +211,8 @@ export function readOptional(path: string, problems: Problems): string | null {
 
 /**
  * Reads and parses one file; a parse result that is NaN or null becomes an error naming
- * what was expected. Returns null when the file is absent or malformed.
+ * what was expected. Returns null when the file is absent or malformed. Every file read this
+ * way ends with a newline when the kernel writes it: one without is cut short (or empty).
  */
 export function readParsed<T>(
   path: string,
@@ -222,6 +223,10 @@ export function readParsed<T>(
 ): Exclude<T, null> | null {
   const text = readText(path, problems, required);
   if (text === null) {
+    return null;
+  }
+  if (!text.endsWith('\n')) {
+    problems.add(path, text === '' ? 'empty' : 'cut short (no final newline)');
     return null;
   }
   const value = parse(text);

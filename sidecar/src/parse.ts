@@ -16,12 +16,20 @@ export const MAX_CFS_PERIOD_US = 1_000_000;
 const DIGITS = /^\d+$/;
 
 /**
+ * A one-value file without its final newline. The kernel writes the value and "\n", nothing
+ * around it: a tab or space there is a byte that replaced part of the value (102\t for 1024).
+ */
+function valueOf(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+/**
  * A whole file holding one non-negative integer ("5054464\n"); NaN if it is anything else,
  * including an integer above 2^53, which a double cannot hold exactly (no byte, page or µs
  * count reaches it).
  */
 export function parseInteger(text: string): number {
-  const trimmed = text.trim();
+  const trimmed = valueOf(text);
   const value = DIGITS.test(trimmed) ? Number(trimmed) : NaN;
   return value <= Number.MAX_SAFE_INTEGER ? value : NaN;
 }
@@ -32,13 +40,13 @@ export function parseInteger(text: string): number {
  * rounding there is far below a microsecond. NaN above 2^64 − 1 or when not an integer.
  */
 export function parseNanoseconds(text: string): number {
-  const trimmed = text.trim();
+  const trimmed = valueOf(text);
   return DIGITS.test(trimmed) && BigInt(trimmed) < 2n ** 64n ? Number(trimmed) : NaN;
 }
 
 /** A v2 limit file holding "max" or an integer (memory.max, pids.max, v1 pids.max too). */
 export function parseMaxOrInteger(text: string): number {
-  return text.trim() === 'max' ? Infinity : parseInteger(text);
+  return valueOf(text) === 'max' ? Infinity : parseInteger(text);
 }
 
 /**
@@ -46,30 +54,34 @@ export function parseMaxOrInteger(text: string): number {
  * "no limit"; other values above 2^53 are NaN, as for parseInteger.
  */
 export function parseV1MemoryLimit(text: string): number {
-  const trimmed = text.trim();
+  const trimmed = valueOf(text);
   if (DIGITS.test(trimmed) && BigInt(trimmed) >= BigInt(V1_NO_LIMIT_THRESHOLD)) {
     return BigInt(trimmed) < 2n ** 63n ? Infinity : NaN;
   }
   return parseInteger(trimmed);
 }
 
+const KEY = /^[a-z][a-z0-9_]*$/;
+
 /**
  * Flat keyed files, one "key value" pair per line: memory.stat, cpu.stat, memory.events,
  * memory.oom_control, /proc/vmstat → every value seen for each key, as text (the caller
- * parses the keys it needs and reports a key written twice). Lines of another shape are
- * skipped; null when no line has the shape (an empty or garbled file).
+ * parses the keys it needs and reports a key written twice). Null when any non-blank line
+ * has another shape or a key the kernel would not write (the file is garbled, and a value
+ * split off its line must not pass for a complete one), or when there is no line at all.
  */
 export function parseKeyedLines(text: string): Map<string, string[]> | null {
   const values = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length === 2 && fields[0] !== '') {
-      const seen = values.get(fields[0]);
-      if (seen === undefined) {
-        values.set(fields[0], [fields[1]]);
-      } else {
-        seen.push(fields[1]);
-      }
+  for (const line of valueOf(text).split('\n')) {
+    const fields = line.split(' ');
+    if (fields.length !== 2 || !KEY.test(fields[0]) || !/^\S+$/.test(fields[1])) {
+      return null;
+    }
+    const seen = values.get(fields[0]);
+    if (seen === undefined) {
+      values.set(fields[0], [fields[1]]);
+    } else {
+      seen.push(fields[1]);
     }
   }
   return values.size > 0 ? values : null;
@@ -77,16 +89,18 @@ export function parseKeyedLines(text: string): Map<string, string[]> | null {
 
 /**
  * /proc/meminfo: "MemTotal:       24684084 kB" → bytes, keyed by the name before the colon.
- * A value that is not a safe integer in bytes, or a key written twice, is NaN.
+ * A value that is not a safe integer in bytes, or a key written twice, is NaN; any non-blank
+ * line of another shape makes the file malformed (null).
  */
-export function parseMeminfo(text: string): Map<string, number> {
+export function parseMeminfo(text: string): Map<string, number> | null {
   const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([^:\s]+):\s+(\d+)(\s+kB)?\s*$/.exec(line);
-    if (match) {
-      const bytes = parseInteger(match[2]) * (match[3] === undefined ? 1 : 1024);
-      values.set(match[1], values.has(match[1]) || bytes > Number.MAX_SAFE_INTEGER ? NaN : bytes);
+  for (const line of valueOf(text).split('\n')) {
+    const match = /^([^:\s]+): +(\d+)( kB)?$/.exec(line);
+    if (!match) {
+      return null;
     }
+    const bytes = parseInteger(match[2]) * (match[3] === undefined ? 1 : 1024);
+    values.set(match[1], values.has(match[1]) || bytes > Number.MAX_SAFE_INTEGER ? NaN : bytes);
   }
   return values;
 }
@@ -97,7 +111,7 @@ export function parseMeminfo(text: string): Map<string, number> {
  * ascending, non-overlapping ranges of CPU numbers below MAX_CPUS.
  */
 export function parseCpuListSize(text: string): number | null {
-  const trimmed = text.trim();
+  const trimmed = valueOf(text);
   if (trimmed === '') {
     return 0;
   }
@@ -136,7 +150,7 @@ function parseCfsQuotaUs(text: string): number {
  * NaN when malformed or outside what the kernel accepts.
  */
 export function parseCpuMax(text: string): number {
-  const match = /^(\S+)\s+(\S+)$/.exec(text.trim());
+  const match = /^(\S+) (\S+)$/.exec(valueOf(text));
   if (!match) {
     return NaN;
   }
@@ -149,8 +163,12 @@ export function parseCpuMax(text: string): number {
  * NaN when either is malformed or outside what the kernel accepts.
  */
 export function parseCfsQuota(quotaText: string, periodText: string): number {
+  // Read as a pair outside readParsed: its check for a cut-short file is made here.
+  if (!quotaText.endsWith('\n') || !periodText.endsWith('\n')) {
+    return NaN;
+  }
   const period = parseCfsPeriod(periodText);
-  return (quotaText.trim() === '-1' ? Infinity : parseCfsQuotaUs(quotaText)) / period;
+  return (valueOf(quotaText) === '-1' ? Infinity : parseCfsQuotaUs(quotaText)) / period;
 }
 
 const PRESSURE_AVERAGE = /^\d{1,3}\.\d\d$/;
@@ -188,11 +206,8 @@ function parsePressureLine(fields: string[]): PressureLine | null {
  */
 export function parsePressure(text: string): Pressure | null {
   const lines = new Map<string, PressureLine | null>();
-  for (const line of text.split('\n')) {
-    const [kind, ...fields] = line.trim().split(/\s+/);
-    if (kind === '') {
-      continue;
-    }
+  for (const line of valueOf(text).split('\n')) {
+    const [kind, ...fields] = line.split(' ');
     if ((kind !== 'some' && kind !== 'full') || lines.has(kind)) {
       return null;
     }
@@ -211,18 +226,18 @@ const USER_HZ = 100;
 
 /**
  * The first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal guest
- * guest_nice", jiffies) → seconds of non-idle CPU time on the whole machine. Guest time is
- * already counted in user/nice, so it is not added again. NaN when malformed.
+ * guest_nice", jiffies, all ten since Linux 2.6.33) → seconds of non-idle CPU time on the
+ * whole machine. Guest time is already counted in user/nice, so it is not added again. NaN
+ * when malformed, or when a second "cpu " line makes it unclear which one is the total.
  */
 export function parseProcStatCpuSeconds(text: string): number {
-  const firstLine = text.split('\n', 1)[0].trim();
-  const fields = firstLine.split(/\s+/);
-  if (fields[0] !== 'cpu' || fields.length < 8) {
+  const firstLine = text.split('\n', 1)[0];
+  const match = /^cpu {2}(\d+(?: \d+){9})$/.exec(firstLine);
+  if (!match || text.includes('\ncpu ')) {
     return NaN;
   }
-  const [user, nice, system, , , irq, softirq, steal] = fields.slice(1, 9).map(parseInteger);
-  const busy = user + nice + system + irq + softirq + (steal ?? 0);
-  return busy / USER_HZ;
+  const [user, nice, system, , , irq, softirq, steal] = match[1].split(' ').map(parseInteger);
+  return (user + nice + system + irq + softirq + steal) / USER_HZ;
 }
 
 /** A limit as the sample shows it: Infinity ("none") becomes null. */

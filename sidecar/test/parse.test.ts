@@ -76,36 +76,52 @@ describe('parsePressure', () => {
     // Averages are percentages; totals are µs that fit a double exactly.
     assert.equal(parsePressure('some avg10=100.01 avg60=0.00 avg300=0.00 total=0\n'), null);
     assert.equal(parsePressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=9007199254740993\n'), null);
-    assert.notEqual(parsePressure('\n' + some + '\n'), null);
+    // Exactly as the kernel writes it: single spaces, no blank lines.
+    assert.equal(parsePressure('\n' + some), null);
+    assert.equal(parsePressure(some.replace(' total', '  total')), null);
   });
 });
 
 describe('key/value files', () => {
   test('parseKeyedLines keeps every value of each key, as text', () => {
-    const values = parseKeyedLines('usage_usec 123\nnr_periods 7\nbad x\n\nthree fields here\nnr_periods 8\n')!;
+    const values = parseKeyedLines('usage_usec 123\nnr_periods 7\nbad x\nnr_periods 8\n')!;
     assert.deepEqual(values.get('usage_usec'), ['123']);
     assert.deepEqual(values.get('nr_periods'), ['7', '8']);
     assert.deepEqual(values.get('bad'), ['x']);
-    assert.equal(values.has('three'), false);
   });
-  test('parseKeyedLines: a file without a single key value line is malformed', () => {
+  test('parseKeyedLines: no line at all, a line of another shape or a garbled key is malformed', () => {
     assert.equal(parseKeyedLines(''), null);
-    assert.equal(parseKeyedLines('\n \ngarbage\n'), null);
+    assert.equal(parseKeyedLines('\n'), null);
+    // Exactly as the kernel writes it: a tab or space may be a byte that replaced part of a value.
+    assert.equal(parseKeyedLines('anon 5\nfile 12\t\n'), null);
+    assert.equal(parseKeyedLines('anon 5\n\nfile 12\n'), null);
+    // A newline inside "file 123" leaves "file 1" and "23": not a shorter value.
+    assert.equal(parseKeyedLines('anon 5\nfile 1\n23\n'), null);
+    assert.equal(parseKeyedLines('anon 5\nthree fields here\n'), null);
+    assert.equal(parseKeyedLines('anon 5\nfi@le 123\n'), null);
   });
   test('parseMeminfo converts kB to bytes and keeps unitless counts', () => {
-    const values = parseMeminfo('MemTotal:       24684084 kB\nHugePages_Total:       0\nbroken line\n');
+    const values = parseMeminfo('MemTotal:       24684084 kB\nHugePages_Total:       0\n')!;
     assert.equal(values.get('MemTotal'), 24684084 * 1024);
     assert.equal(values.get('HugePages_Total'), 0);
     assert.equal(values.size, 2);
   });
+  test('parseMeminfo: any line of another shape makes the file malformed', () => {
+    assert.equal(parseMeminfo('MemTotal:       24684084 kB\nbroken line\n'), null);
+    assert.equal(parseMeminfo('MemTotal: 24\n684084 kB\n'), null);
+  });
   test('parseMeminfo: a value beyond 2^53 bytes or a key written twice is NaN', () => {
-    assert.ok(Number.isNaN(parseMeminfo('MemTotal: 9007199254740992 kB\n').get('MemTotal')));
-    assert.ok(Number.isNaN(parseMeminfo('MemTotal: 1 kB\nMemTotal: 2 kB\n').get('MemTotal')));
+    assert.ok(Number.isNaN(parseMeminfo('MemTotal: 9007199254740992 kB\n')!.get('MemTotal')));
+    assert.ok(Number.isNaN(parseMeminfo('MemTotal: 1 kB\nMemTotal: 2 kB\n')!.get('MemTotal')));
   });
   test('parseProcStatCpuSeconds sums non-idle jiffies at 100 Hz', () => {
     // user 100 + nice 5 + system 50 + irq 2 + softirq 3 + steal 40 = 200 jiffies; idle and iowait excluded.
     assert.equal(parseProcStatCpuSeconds('cpu  100 5 50 9999 77 2 3 40 8 0\ncpu0 1 1 1 1 1 1 1 1 1 1\n'), 2);
     assert.ok(Number.isNaN(parseProcStatCpuSeconds('intr 1 2 3\n')));
+    // Ten values since Linux 2.6.33: a space or newline inside one shifts or drops the rest.
+    assert.ok(Number.isNaN(parseProcStatCpuSeconds('cpu  100 5 50 9999 77 2 3 4 0 8 0\n')));
+    assert.ok(Number.isNaN(parseProcStatCpuSeconds('cpu  100 5 50 9999 77 2 3 4\n0 8 0\n')));
+    assert.ok(Number.isNaN(parseProcStatCpuSeconds('cpu  1 1 1 1 1 1 1 1 1 1\ncpu  100 5 50 9999 77 2 3 40 8 0\n')));
   });
 });
 
@@ -144,18 +160,23 @@ describe('limits', () => {
   test('v1 CFS quota: -1 means none', () => {
     assert.equal(parseCfsQuota('50000\n', '100000\n'), 0.5);
     assert.equal(parseCfsQuota('-1\n', '100000\n'), Infinity);
-    assert.ok(Number.isNaN(parseCfsQuota('50000', '0')));
-    assert.ok(Number.isNaN(parseCfsQuota('-2', '100000')));
+    assert.ok(Number.isNaN(parseCfsQuota('50000\n', '0\n')));
+    assert.ok(Number.isNaN(parseCfsQuota('-2\n', '100000\n')));
   });
   test('v1 CFS: the period of 400 nines (once 0 cores, silently) and other impossible values are malformed', () => {
-    assert.ok(Number.isNaN(parseCfsQuota('50000', '9'.repeat(400))));
-    assert.ok(Number.isNaN(parseCfsQuota('-1', '9'.repeat(400))));
-    assert.ok(Number.isNaN(parseCfsQuota('-1', '0')));
-    assert.ok(Number.isNaN(parseCfsQuota('500', '100000')));
-    assert.ok(Number.isNaN(parseCfsQuota('50000', '2000000')));
+    assert.ok(Number.isNaN(parseCfsQuota('50000\n', '9'.repeat(400) + '\n')));
+    assert.ok(Number.isNaN(parseCfsQuota('-1\n', '9'.repeat(400) + '\n')));
+    assert.ok(Number.isNaN(parseCfsQuota('-1\n', '0\n')));
+    assert.ok(Number.isNaN(parseCfsQuota('500\n', '100000\n')));
+    assert.ok(Number.isNaN(parseCfsQuota('50000\n', '2000000\n')));
+    // Cut short: 100000 read as 1000 would be a valid period.
+    assert.ok(Number.isNaN(parseCfsQuota('50000\n', '1000')));
   });
   test('parseInteger accepts only a whole non-negative integer', () => {
-    assert.equal(parseInteger(' 42\n'), 42);
+    assert.equal(parseInteger('42\n'), 42);
+    // Nothing around the value: "102\t" is what is left of 1024 with its last byte replaced.
+    assert.ok(Number.isNaN(parseInteger('102\t\n')));
+    assert.ok(Number.isNaN(parseInteger(' 42\n')));
     assert.ok(Number.isNaN(parseInteger('')));
     assert.ok(Number.isNaN(parseInteger('4.2')));
     assert.ok(Number.isNaN(parseInteger('12abc')));
