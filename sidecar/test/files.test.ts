@@ -17,13 +17,13 @@ import { createReader } from '../src/reader.js';
 
 const MiB = 1024 * 1024;
 
-describe('reading with kept descriptors', () => {
-  let work: string;
-  before(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-files-'));
-  });
-  after(() => fs.rmSync(work, { recursive: true, force: true }));
+let work: string;
+before(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-files-'));
+});
+after(() => fs.rmSync(work, { recursive: true, force: true }));
 
+describe('reading with kept descriptors', () => {
   it('reads the current content every time, including a file that grew past the buffer', () => {
     const file = path.join(work, 'memory.current');
     fs.writeFileSync(file, '100\n');
@@ -62,16 +62,10 @@ describe('reading with kept descriptors', () => {
 });
 
 describe('files that would block or grow without bound', () => {
-  let work: string;
-  before(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-files-bounded-'));
-  });
-  after(() => fs.rmSync(work, { recursive: true, force: true }));
-
   it('a FIFO is refused at once (no writer would ever come), a device too', () => {
-    const fifo = path.join(work, 'memory.stat');
+    const fifo = path.join(work, 'io.pressure');
     execFileSync('mkfifo', [fifo]);
-    const device = path.join(work, 'cpu.stat');
+    const device = path.join(work, 'cpu.pressure');
     fs.symlinkSync('/dev/zero', device);
     const problems = new Problems();
     assert.equal(readRequired(fifo, problems), null);
@@ -83,7 +77,7 @@ describe('files that would block or grow without bound', () => {
   });
 
   it('a file longer than MAX_FILE_BYTES is an error; files read after it are read whole', () => {
-    const huge = path.join(work, 'memory.current');
+    const huge = path.join(work, 'memory.swap.current');
     // Sparse: MAX_FILE_BYTES + 1 bytes of zeros without writing them.
     fs.writeFileSync(huge, '');
     fs.truncateSync(huge, MAX_FILE_BYTES + 1);
