@@ -9,6 +9,7 @@ import {
   parseCpuListSize,
   parseInteger,
   parseMaxOrInteger,
+  parseNanoseconds,
   parseV1MemoryLimit,
   V1_NO_LIMIT_THRESHOLD
 } from './parse.js';
@@ -29,7 +30,7 @@ function readMemory(memory: CgroupLocation, problems: Problems): MemoryFigures {
   // memory.stat's hierarchical_memory_limit already folds in the ancestors, but only those
   // inside the mount; the explicit walk covers kernels and layouts where it is missing.
   const limits = tightestLimit(memory.chain, 'memory.limit_in_bytes', problems, true, parseV1MemoryLimit, 'an integer');
-  const hierarchical = stat.get('hierarchical_memory_limit');
+  const hierarchical = stat.getParsed('hierarchical_memory_limit', parseV1MemoryLimit);
   const limit = hierarchical !== null && hierarchical < V1_NO_LIMIT_THRESHOLD ? Math.min(limits, hierarchical) : limits;
 
   // Swap: memsw counts memory + swap; both memsw and total_swap exist only with swap accounting.
@@ -71,7 +72,7 @@ function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
   if (cpuacct === undefined) {
     problems.add('/proc/self/cgroup', 'no cpuacct hierarchy; CPU usage unknown');
   } else {
-    const usageNs = readParsed(`${cpuacct.dir}/cpuacct.usage`, problems, true, parseInteger, 'an integer');
+    const usageNs = readParsed(`${cpuacct.dir}/cpuacct.usage`, problems, true, parseNanoseconds, 'an integer');
     usageSeconds = usageNs === null ? null : usageNs / 1e9;
   }
   const quota = cpu && readQuota(cpu, problems);

@@ -34,8 +34,8 @@ export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScop
       cache: memoryStat.require('file'),
       limit: limit('memory.max', parseMaxOrInteger, LIMIT),
       swap: readParsed(file('memory.swap.current'), problems, false, parseInteger, 'an integer'),
-      // oom_kill appeared in memory.events with kernel 4.13.
-      oomKills: readKeyed(file('memory.events'), problems, false).get('oom_kill')
+      // oom_kill appeared in memory.events with kernel 4.13, before any kernel in use with v2 memory.
+      oomKills: readKeyed(file('memory.events'), problems, false).require('oom_kill')
     },
     cpu: {
       usageSeconds: usageUsec === null ? null : usageUsec / 1e6,

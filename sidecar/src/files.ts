@@ -15,7 +15,10 @@
  *
  * Reads are synchronous on purpose: these are tiny in-memory files and a sync read costs a
  * few µs where an async one costs a thread-pool round trip. The sidecar runs in its own
- * process, so this never blocks the Jupyter server.
+ * process, so this never blocks the Jupyter server. What keeps a sync read bounded in time
+ * and memory: files are opened with O_NONBLOCK and must be regular files (kernfs and procfs
+ * files are), so a FIFO or device put in their place is an error instead of a hang; and a
+ * file longer than MAX_FILE_BYTES is an error instead of a buffer grown without end.
  *
  * The files are read again every interval, so their descriptors stay open: a reading is one
  * pread per file from offset 0 (which makes the kernel render the file afresh) instead of
@@ -24,7 +27,7 @@
  */
 import * as fs from 'node:fs';
 
-import { parseKeyedIntegers } from './parse.js';
+import { parseInteger, parseKeyedLines } from './parse.js';
 
 /** Collects the one-line reasons for whatever could not be read during one reading. */
 export class Problems {
@@ -50,8 +53,28 @@ export const MISSING_RECHECK_MS = 60_000;
 const openFiles = new Map<string, number>();
 /** Path → when it was found missing (ms since the epoch). */
 const missingFiles = new Map<string, number>();
-/** One buffer for every read: the files are small and read one at a time. */
-let readBuffer = Buffer.allocUnsafe(16 * 1024);
+/**
+ * Longer than any real cgroup or proc file read here: the largest, /proc/self/mountinfo on a
+ * busy Kubernetes node or /proc/stat with thousands of CPUs, stay well under 1 MiB.
+ */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** One buffer for every read: the files are small and read one at a time. It never grows. */
+const readBuffer = Buffer.allocUnsafe(16 * 1024);
+
+/** A file that exists but is not one we read: its message is the whole explanation. */
+class RefusedFile extends Error {}
+
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
+/** What a non-regular file is, for the message. */
+function fileType(stats: fs.Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
 
 /** Keeps at most MAX_OPEN_FILES entries, dropping the oldest. */
 function bound<V>(map: Map<string, V>, drop: (path: string, value: V) => void): void {
@@ -82,7 +105,8 @@ function descriptor(path: string): number | null {
   }
   let fd: number;
   try {
-    fd = fs.openSync(path, 'r');
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = fs.openSync(path, OPEN_FLAGS);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw error;
@@ -92,24 +116,43 @@ function descriptor(path: string): number | null {
     return null;
   }
   missingFiles.delete(path);
+  let stats: fs.Stats;
+  try {
+    stats = fs.fstatSync(fd);
+  } catch (error) {
+    closeQuietly(fd);
+    throw error;
+  }
+  if (!stats.isFile()) {
+    closeQuietly(fd);
+    throw new RefusedFile(`${fileType(stats)}, not a regular file`);
+  }
   bound(openFiles, (_path, oldest) => closeQuietly(oldest));
   openFiles.set(path, fd);
   return fd;
 }
 
-/** The whole file from offset 0; a short read is its end (regular, proc and kernfs files alike). */
+/**
+ * The whole file from offset 0; a short read is its end (regular, proc and kernfs files alike).
+ * A file longer than the shared buffer is read into a buffer of its own, dropped afterwards.
+ */
 function preadAll(fd: number): string {
+  let buffer = readBuffer;
   let length = 0;
   for (;;) {
-    const wanted = readBuffer.length - length;
-    const got = fs.readSync(fd, readBuffer, length, wanted, length);
+    const wanted = buffer.length - length;
+    const got = fs.readSync(fd, buffer, length, wanted, length);
     length += got;
     if (got < wanted) {
-      return readBuffer.toString('utf8', 0, length);
+      return buffer.toString('utf8', 0, length);
     }
-    const larger = Buffer.allocUnsafe(readBuffer.length * 2);
-    readBuffer.copy(larger, 0, 0, length);
-    readBuffer = larger;
+    if (length > MAX_FILE_BYTES) {
+      throw new RefusedFile(`larger than ${MAX_FILE_BYTES} bytes`);
+    }
+    // One byte past the limit tells a file of exactly MAX_FILE_BYTES from a longer one.
+    const larger = Buffer.allocUnsafe(Math.min(buffer.length * 4, MAX_FILE_BYTES + 1));
+    buffer.copy(larger, 0, 0, length);
+    buffer = larger;
   }
 }
 
@@ -126,7 +169,10 @@ function readKept(path: string): string | null {
   }
   try {
     return preadAll(fd);
-  } catch {
+  } catch (error) {
+    if (error instanceof RefusedFile) {
+      throw error;
+    }
     openFiles.delete(path);
     closeQuietly(fd);
     const reopened = descriptor(path);
@@ -139,8 +185,12 @@ function readText(path: string, problems: Problems, required: boolean): string |
   try {
     text = readKept(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    problems.add(path, `cannot read (${code ?? String(error)})`);
+    if (error instanceof RefusedFile) {
+      problems.add(path, error.message);
+    } else {
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.add(path, `cannot read (${code ?? String(error)})`);
+    }
     return null;
   }
   if (text === null && required) {
@@ -161,7 +211,8 @@ export function readOptional(path: string, problems: Problems): string | null {
 
 /**
  * Reads and parses one file; a parse result that is NaN or null becomes an error naming
- * what was expected. Returns null when the file is absent or malformed.
+ * what was expected. Returns null when the file is absent or malformed. Every file read this
+ * way ends with a newline when the kernel writes it: one without is cut short (or empty).
  */
 export function readParsed<T>(
   path: string,
@@ -174,6 +225,10 @@ export function readParsed<T>(
   if (text === null) {
     return null;
   }
+  if (!text.endsWith('\n')) {
+    problems.add(path, text === '' ? 'empty' : 'cut short (no final newline)');
+    return null;
+  }
   const value = parse(text);
   if (value === null || (typeof value === 'number' && Number.isNaN(value))) {
     problems.add(path, `malformed (expected ${expected})`);
@@ -183,20 +238,23 @@ export function readParsed<T>(
 }
 
 /**
- * A flat keyed file (memory.stat, cpu.stat, memory.events, ...) read once. Both lookups take
- * one or more names and return the first present; a non-integer value is reported. When the
- * file itself is absent, both return null without a further error.
+ * A flat keyed file (memory.stat, cpu.stat, memory.events, ...) read once. The lookups take
+ * one or more names and use the first present; a value that does not parse, or a key the
+ * file holds twice, is reported. When the file itself is absent, they return null without a
+ * further error.
  */
 export interface KeyedFile {
   /** A key the kernel may leave out (e.g. nr_periods without the cpu controller): absent is null. */
   get(...names: string[]): number | null;
   /** A key the figure needs: absent is an error. */
   require(...names: string[]): number | null;
+  /** An optional key whose value is not a plain integer (v1 hierarchical_memory_limit). */
+  getParsed(name: string, parse: (text: string) => number): number | null;
 }
 
 export function readKeyed(path: string, problems: Problems, required: boolean): KeyedFile {
-  const values = readParsed(path, problems, required, parseKeyedIntegers, 'key value lines');
-  const lookup = (names: string[], mustExist: boolean): number | null => {
+  const values = readParsed(path, problems, required, parseKeyedLines, 'key value lines');
+  const lookup = (names: string[], mustExist: boolean, parse: (text: string) => number): number | null => {
     if (values === null) {
       return null;
     }
@@ -207,14 +265,23 @@ export function readKeyed(path: string, problems: Problems, required: boolean): 
       }
       return null;
     }
-    const value = values.get(name)!;
+    const texts = values.get(name)!;
+    if (texts.length > 1) {
+      problems.add(path, `${texts.length} ${name} lines`);
+      return null;
+    }
+    const value = parse(texts[0]);
     if (Number.isNaN(value)) {
       problems.add(path, `malformed ${name}`);
       return null;
     }
     return value;
   };
-  return { get: (...names) => lookup(names, false), require: (...names) => lookup(names, true) };
+  return {
+    get: (...names) => lookup(names, false, parseInteger),
+    require: (...names) => lookup(names, true, parseInteger),
+    getParsed: (name, parse) => lookup([name], false, parse)
+  };
 }
 
 /**

@@ -29,6 +29,10 @@ function meminfoValue(meminfo: Map<string, number>, key: string, file: string, p
     problems.add(file, `no ${key} line`);
     return null;
   }
+  if (Number.isNaN(value)) {
+    problems.add(file, `malformed ${key}`);
+    return null;
+  }
   return value;
 }
 

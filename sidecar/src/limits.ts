@@ -5,6 +5,7 @@
  */
 import type { LimitSource } from '../../src/sample.js';
 import type { Problems } from './files.js';
+import { MAX_CPUS } from './parse.js';
 
 /** An environment limit: its value (null when unset or 0, as JupyterHub and JRU mean "none"), or why it is ignored. */
 export interface EnvLimit {
@@ -17,22 +18,22 @@ export interface EnvLimits {
   cpu: EnvLimit;
 }
 
-function parseEnvLimit(name: string, raw: string | undefined, pattern: RegExp, unit: string): EnvLimit {
+function parseEnvLimit(name: string, raw: string | undefined, pattern: RegExp, max: number, unit: string): EnvLimit {
   const text = raw?.trim() ?? '';
   if (text === '') {
     return { value: null, problem: null };
   }
-  if (!pattern.test(text)) {
+  const value = Number(text);
+  if (!pattern.test(text) || !(value <= max)) {
     return { value: null, problem: `${name}=${JSON.stringify(raw)}: not ${unit}; ignored` };
   }
-  const value = Number(text);
   return { value: value > 0 ? value : null, problem: null };
 }
 
 export function parseEnvLimits(env: Record<string, string | undefined>): EnvLimits {
   return {
-    memory: parseEnvLimit('MEM_LIMIT', env.MEM_LIMIT, /^\d+$/, 'a number of bytes'),
-    cpu: parseEnvLimit('CPU_LIMIT', env.CPU_LIMIT, /^\d+(\.\d+)?$|^\.\d+$/, 'a number of cores')
+    memory: parseEnvLimit('MEM_LIMIT', env.MEM_LIMIT, /^\d+$/, Number.MAX_SAFE_INTEGER, 'a number of bytes up to 2^53'),
+    cpu: parseEnvLimit('CPU_LIMIT', env.CPU_LIMIT, /^\d+(\.\d+)?$|^\.\d+$/, MAX_CPUS, `a number of cores up to ${MAX_CPUS}`)
   };
 }
 

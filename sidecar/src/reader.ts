@@ -6,7 +6,7 @@ import * as os from 'node:os';
 
 import { readCgroupV1 } from './cgroup-v1.js';
 import { readCgroupV2 } from './cgroup-v2.js';
-import { readDisk } from './disk.js';
+import { DiskReader } from './disk.js';
 import { discover, type Discovery } from './discovery.js';
 import type { Figures } from './figures.js';
 import { Problems } from './files.js';
@@ -38,9 +38,11 @@ function measure(discovery: Discovery, options: ReaderOptions, problems: Problem
   }
 }
 
-async function readOnce(discovery: Discovery, env: EnvLimits, options: ReaderOptions): Promise<Reading> {
+async function readOnce(discovery: Discovery, env: EnvLimits, disk: DiskReader, options: ReaderOptions): Promise<Reading> {
   const problems = new Problems();
   discovery.problems.forEach((problem) => problems.note(problem));
+  // Started first: statfs runs on the thread pool while the cgroup files are read here.
+  const diskSample = disk.read(problems);
   const figures = await measure(discovery, options, problems);
   const hostCpus = process.platform === 'linux' ? readOnlineCpus(options.sysRoot, problems) : os.cpus().length;
   const memory = figures.memory;
@@ -52,7 +54,6 @@ async function readOnce(discovery: Discovery, env: EnvLimits, options: ReaderOpt
     problems
   );
   const cpuLimit = resolveCpuLimit(figures.cpu.quota, figures.cpu.cpusetSize, hostCpus, env, problems);
-  const disk = readDisk(options.diskPath, problems);
   return {
     source: discovery.kind,
     memory: {
@@ -74,7 +75,7 @@ async function readOnce(discovery: Discovery, env: EnvLimits, options: ReaderOpt
     },
     pids: figures.pids,
     pressure: figures.pressure,
-    disk,
+    disk: await diskSample,
     errors: problems.messages
   };
 }
@@ -96,10 +97,11 @@ function emptyReading(source: Reading['source'], error: string): Reading {
 export function createReader(options: ReaderOptions): Reader {
   const discovery = discoverSafely(options);
   const env = parseEnvLimits(options.env);
+  const disk = new DiskReader(options.diskPath);
   return {
     async read() {
       try {
-        return await readOnce(discovery, env, options);
+        return await readOnce(discovery, env, disk, options);
       } catch (error) {
         return emptyReading(discovery.kind, `reading failed unexpectedly: ${describe(error)}`);
       }
