@@ -59,7 +59,7 @@ function readQuota(cpu: CgroupLocation, problems: Problems): Quota {
     }
     const cores = parseCfsQuota(quota, period);
     if (Number.isNaN(cores)) {
-      problems.add(`${dir}/cpu.cfs_quota_us`, 'malformed (expected an integer quota or -1 and a positive period)');
+      problems.add(`${dir}/cpu.cfs_quota_us`, 'malformed (expected a quota of at least 1000 µs or -1, and a period of 1000 to 1000000 µs)');
       return null;
     }
     return cores;
