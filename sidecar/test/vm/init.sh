@@ -3,7 +3,8 @@
 # (shared read-only over 9p) on /host with fresh proc, sysfs, devtmpfs, tmpfs and a pure
 # cgroup v2 hierarchy (nsdelegate, every controller the tests use enabled for children),
 # then runs the guest runner with the host's node inside that root. The kernel passes
-# `vmguest=PATH` from its command line in the environment. Powers off whatever happens.
+# `vmguest=PATH` and `vmcheckout=DIR` (the checkout, shared on its own) from its command line
+# in the environment. Powers off whatever happens.
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -28,6 +29,11 @@ mount -t devtmpfs devtmpfs /host/dev || fail 'mount devtmpfs'
 for dir in /host/tmp /host/run; do
   mount -t tmpfs -o mode=1777 tmpfs "$dir" || fail "mount tmpfs on $dir"
 done
+[ -n "$vmcheckout" ] || fail 'no vmcheckout= on the kernel command line'
+# Over the fresh tmpfs too (a checkout under /tmp): mkdir works there and is a no-op elsewhere.
+mkdir -p "/host$vmcheckout" 2>/dev/null
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose checkout "/host$vmcheckout" ||
+  fail "mount 9p checkout on $vmcheckout"
 mount -t cgroup2 -o nsdelegate cgroup2 /host/sys/fs/cgroup || fail 'mount cgroup2'
 echo '+memory +cpu +pids +cpuset +io' >/host/sys/fs/cgroup/cgroup.subtree_control || fail 'subtree_control'
 

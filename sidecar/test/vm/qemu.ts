@@ -71,10 +71,13 @@ function qemuArguments(files: VmFiles, dir: string): string[] {
     // Unknown `name=value` parameters reach init as environment variables.
     ...[
       '-append',
-      `console=ttyS0 panic=-1 loglevel=4 cgroup_no_v1=all vmguest=${files.GUEST} vmsidecar=${files.SIDECAR}`
+      `console=ttyS0 panic=-1 loglevel=4 cgroup_no_v1=all vmguest=${files.GUEST} vmsidecar=${files.SIDECAR} vmcheckout=${ROOT}`
     ],
     ...['-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap'],
     ...['-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot'],
+    // The checkout on its own: under /tmp (where a CI clone may live) the guest's fresh tmpfs would hide it.
+    ...['-fsdev', `local,id=checkout,path=${ROOT},security_model=none,readonly=on,multidevs=remap`],
+    ...['-device', 'virtio-9p-pci,fsdev=checkout,mount_tag=checkout'],
     ...['-drive', `file=${join(dir, 'swap.img')},format=raw,if=virtio`],
     ...['-serial', `file:${join(dir, 'console.log')}`, '-serial', `file:${join(dir, 'results.log')}`]
   ];
