@@ -18,7 +18,7 @@ export type SampleListener = (sample: Sample) => void;
 
 /** History kept: at least one hour whatever the interval, within MAX_HISTORY_SAMPLES. */
 export const HISTORY_SECONDS = 3600;
-/** Bounds the memory of very short intervals (36,000 samples, ~0.4 KB each in the ring). */
+/** Bounds the memory of very short intervals (36,000 samples, 8 bytes per number each in the ring). */
 const MAX_HISTORY_SAMPLES = 36_000;
 /**
  * CPU in use needs two readings. The second comes this soon after the first (not a whole
