@@ -5,6 +5,7 @@
  * the server answers comes from this cache, so N clients cost what one costs.
  */
 import type { Sample } from '../../src/sample.js';
+import { HistoryRing } from './historyRing.js';
 import type { Reader, Reading } from './reading.js';
 
 /** A Reading with the monotonic time (seconds) at which the read started. */
@@ -17,7 +18,7 @@ export type SampleListener = (sample: Sample) => void;
 
 /** History kept: at least one hour whatever the interval, within MAX_HISTORY_SAMPLES. */
 export const HISTORY_SECONDS = 3600;
-/** Bounds the memory of very short intervals (36,000 samples of ~1 KB each). */
+/** Bounds the memory of very short intervals (36,000 samples, 8 bytes per number each in the ring). */
 const MAX_HISTORY_SAMPLES = 36_000;
 /**
  * CPU in use needs two readings. The second comes this soon after the first (not a whole
@@ -78,40 +79,10 @@ export function historyCapacity(intervalMs: number): number {
   return Math.min(MAX_HISTORY_SAMPLES, Math.ceil((HISTORY_SECONDS * 1000) / intervalMs) + 1);
 }
 
-/** A fixed-size ring of samples, oldest overwritten first. */
-class SampleRing {
-  private readonly slots: (Sample | undefined)[];
-  private next = 0;
-  private size = 0;
-
-  constructor(capacity: number) {
-    this.slots = new Array<Sample | undefined>(capacity);
-  }
-
-  push(sample: Sample): void {
-    this.slots[this.next] = sample;
-    this.next = (this.next + 1) % this.slots.length;
-    this.size = Math.min(this.size + 1, this.slots.length);
-  }
-
-  /** Samples with timestamp >= since, oldest first. */
-  since(since: number): Sample[] {
-    const found: Sample[] = [];
-    for (let i = 1; i <= this.size; i++) {
-      const sample = this.slots[(this.next - i + this.slots.length) % this.slots.length] as Sample;
-      if (sample.timestamp < since) {
-        break;
-      }
-      found.push(sample);
-    }
-    return found.reverse();
-  }
-}
-
 export class Sampler {
   readonly intervalMs: number;
   private readonly reader: Reader;
-  private readonly ring: SampleRing;
+  private readonly ring: HistoryRing;
   private readonly listeners = new Set<SampleListener>();
   private timer: NodeJS.Timeout | null = null;
   private secondReading: NodeJS.Timeout | null = null;
@@ -122,7 +93,7 @@ export class Sampler {
   constructor(reader: Reader, intervalMs: number) {
     this.reader = reader;
     this.intervalMs = intervalMs;
-    this.ring = new SampleRing(historyCapacity(intervalMs));
+    this.ring = new HistoryRing(historyCapacity(intervalMs));
   }
 
   /** Takes a first reading at once, a second after CPU_WINDOW_MS, then one per interval. */
@@ -154,9 +125,17 @@ export class Sampler {
     return this.latestSample;
   }
 
-  /** Cached samples of the last `seconds` seconds, oldest first. */
-  history(seconds: number): Sample[] {
-    return this.ring.since(Date.now() - seconds * 1000);
+  /**
+   * The sequence numbers [first, end) of the cached samples of the last `seconds` seconds,
+   * oldest first. Read them with historyJson(): one overwritten meanwhile reads as undefined.
+   */
+  historyRange(seconds: number): { first: number; end: number } {
+    return { first: this.ring.firstFrom(Date.now() - seconds * 1000), end: this.ring.next };
+  }
+
+  /** The JSON text of the cached sample `sequence`, or undefined once it has been overwritten. */
+  historyJson(sequence: number): string | undefined {
+    return this.ring.json(sequence);
   }
 
   /** Calls `listener` with every new sample; returns the function that unsubscribes it. */
@@ -184,7 +163,7 @@ export class Sampler {
     const sample = toSample(this.previous, current, Date.now());
     this.previous = current;
     this.latestSample = sample;
-    this.ring.push(sample);
+    this.ring.push(sample, sample.timestamp);
     for (const listener of this.listeners) {
       listener(sample);
     }

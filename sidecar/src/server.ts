@@ -10,6 +10,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ErrorResponse, HistoryResponse, Sample } from '../../src/sample.js';
+import { writeHistory } from './historyStream.js';
 import { toJruMetrics } from './jru.js';
 import type { PrometheusExposition } from './prometheus.js';
 import { HISTORY_SECONDS, type Sampler } from './sampler.js';
@@ -19,6 +20,15 @@ export type ListenTarget = { unixSocket: string } | { host: string; port: number
 const STREAM_PATH = '/api/v1/stream';
 /** A WebSocket client with more than this queued is too slow: it skips samples until it drains. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export interface HistoryLimits {
+  /** History responses written at once; more get 503 with Retry-After. */
+  maxStreams: number;
+  /** A history response whose client reads nothing for this long is dropped. */
+  writeTimeoutMs: number;
+}
+
+const HISTORY_LIMITS: HistoryLimits = { maxStreams: 4, writeTimeoutMs: 30_000 };
 
 const DESCRIPTION = `cgroup-usage-sidecar: CPU and memory of this container, read from its cgroup files.
 GET /api/v1/metrics            latest sample (JSON)
@@ -132,9 +142,12 @@ export class SidecarServer {
   ]);
   private socketPath: string | null = null;
   private jsonCache: { sample: Sample; json: string } | null = null;
+  private readonly historyLimits: HistoryLimits;
+  private historyStreams = 0;
 
-  constructor(sampler: Sampler) {
+  constructor(sampler: Sampler, historyLimits: HistoryLimits = HISTORY_LIMITS) {
     this.sampler = sampler;
+    this.historyLimits = historyLimits;
     this.unsubscribe = sampler.onSample(() => this.broadcast());
     this.httpServer.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
     this.wss.on('connection', (client) => this.connect(client));
@@ -228,14 +241,30 @@ export class SidecarServer {
     return answer(sample);
   }
 
-  private history(url: URL, response: http.ServerResponse): void {
+  /** Streamed (see historyStream.ts), at most historyLimits.maxStreams at once. */
+  private async history(url: URL, response: http.ServerResponse): Promise<void> {
     const seconds = parseSeconds(url);
     if (seconds === null) {
       sendError(response, 400, `seconds must be a positive whole number, got ${JSON.stringify(url.searchParams.get('seconds'))}`);
       return;
     }
-    const body: HistoryResponse = { version: 1, intervalMs: this.sampler.intervalMs, samples: this.sampler.history(seconds) };
-    sendJson(response, 200, JSON.stringify(body));
+    if (this.historyStreams >= this.historyLimits.maxStreams) {
+      response.setHeader('Retry-After', '1');
+      sendError(response, 503, `${this.historyStreams} history requests are being answered: retry shortly`);
+      return;
+    }
+    // The same text JSON.stringify(HistoryResponse) gives, split where the samples go.
+    const empty: HistoryResponse = { version: 1, intervalMs: this.sampler.intervalMs, samples: [] };
+    const [head, tail] = JSON.stringify(empty).split('[]');
+    response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    this.historyStreams++;
+    try {
+      const range = this.sampler.historyRange(seconds);
+      const source = { json: (sequence: number) => this.sampler.historyJson(sequence) };
+      await writeHistory(response, `${head}[`, `]${tail}`, range, source, this.historyLimits.writeTimeoutMs);
+    } finally {
+      this.historyStreams--;
+    }
   }
 
   private metrics(response: http.ServerResponse): void | Promise<void> {
