@@ -18,6 +18,8 @@ import { HISTORY_SECONDS, type Sampler } from './sampler.js';
 export type ListenTarget = { unixSocket: string } | { host: string; port: number };
 
 const STREAM_PATH = '/api/v1/stream';
+/** Our requests are one short line of headers and no body: anything slower is a stuck or hostile client. */
+const HEADERS_TIMEOUT_MS = 10_000;
 /** A WebSocket client with more than this queued is too slow: it skips samples until it drains. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -123,7 +125,16 @@ async function removeStaleSocket(path: string): Promise<void> {
 
 export class SidecarServer {
   private readonly sampler: Sampler;
-  private readonly httpServer = http.createServer((request, response) => void this.handle(request, response));
+  private readonly httpServer = http.createServer(
+    {
+      // A client that never finishes its request (slowloris, or one that connects and sends
+      // nothing) is answered 408 and dropped after HEADERS_TIMEOUT_MS instead of Node's 60 s.
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: 1000
+    },
+    (request, response) => void this.handle(request, response)
+  );
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   /** Loaded on the first scrape: prom-client costs several MB of RSS that most sidecars never need. */
   private prometheus: Promise<PrometheusExposition> | null = null;

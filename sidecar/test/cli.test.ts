@@ -308,6 +308,30 @@ describe('cgroup-usage-sidecar CLI', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  // 30 s: three times the sidecar's 10 s, half of Node's default 60 s (which this must not rely on).
+  it('drops a client that never finishes its request (slowloris) or sends nothing, and keeps serving', { timeout: 30_000 }, async () => {
+    const sidecar = await start([...TSX_CLI]);
+    const port = Number(new URL(sidecar.where).port);
+    const dropped = async (firstBytes: string): Promise<string> => {
+      const socket = net.connect(port, '127.0.0.1').setEncoding('utf8');
+      socket.write(firstBytes);
+      // Trickle a header byte each second: activity must not keep the request alive.
+      const trickle = setInterval(() => firstBytes !== '' && socket.writable && socket.write('X'), 1000);
+      let answer = '';
+      socket.on('data', (chunk: string) => (answer += chunk));
+      socket.on('error', () => undefined);
+      await once(socket, 'close');
+      clearInterval(trickle);
+      return answer;
+    };
+    const [slow, silent] = await Promise.all([dropped('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\nX-Slow: '), dropped('')]);
+    assert.match(slow, /^HTTP\/1\.1 408 /);
+    assert.equal(silent.startsWith('HTTP/1.1 5'), false, `a silent client got ${JSON.stringify(silent)}`);
+    assert.equal((await fetch(`${sidecar.where}/`)).status, 200);
+    sidecar.child.kill('SIGTERM');
+    assert.equal((await sidecar.finished).code, 143);
+  });
+
   it('listens on a free TCP port of 127.0.0.1 by default', async () => {
     const sidecar = await start([...TSX_CLI]);
     assert.match(sidecar.where, /^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
