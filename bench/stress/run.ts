@@ -142,11 +142,12 @@ async function phase(
   return result;
 }
 
-/** Sockets opened by `open`, counted as open until they emit 'close'. */
-function tracked(sockets: { on(event: 'close', listener: () => void): unknown; destroy(): void }[]) {
-  let open = sockets.length;
-  for (const socket of sockets) socket.on('close', () => open--);
-  return { isOpen: () => open, close: () => sockets.forEach((socket) => socket.destroy()) };
+/** Hostile sockets; one counts as held until it is destroyed (a server close destroys it). */
+function tracked(sockets: net.Socket[]) {
+  return {
+    isOpen: () => sockets.filter((socket) => !socket.destroyed).length,
+    close: () => sockets.forEach((socket) => socket.destroy())
+  };
 }
 
 async function main(): Promise<void> {

@@ -127,8 +127,8 @@ export class SidecarServer {
   private readonly sampler: Sampler;
   private readonly httpServer = http.createServer(
     {
-      // A client that never finishes its request (slowloris, or one that connects and sends
-      // nothing) is answered 408 and dropped after HEADERS_TIMEOUT_MS instead of Node's 60 s.
+      // A client that has not sent a whole request HEADERS_TIMEOUT_MS after connecting (slowloris,
+      // or one that sends nothing) is answered 408 and dropped, instead of after Node's 60 s.
       headersTimeout: HEADERS_TIMEOUT_MS,
       requestTimeout: HEADERS_TIMEOUT_MS,
       connectionsCheckingInterval: 1000

@@ -326,7 +326,7 @@ describe('cgroup-usage-sidecar CLI', () => {
     };
     const [slow, silent] = await Promise.all([dropped('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\nX-Slow: '), dropped('')]);
     assert.match(slow, /^HTTP\/1\.1 408 /);
-    assert.equal(silent.startsWith('HTTP/1.1 5'), false, `a silent client got ${JSON.stringify(silent)}`);
+    assert.match(silent, /^HTTP\/1\.1 408 /);
     assert.equal((await fetch(`${sidecar.where}/`)).status, 200);
     sidecar.child.kill('SIGTERM');
     assert.equal((await sidecar.finished).code, 143);
