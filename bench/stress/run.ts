@@ -69,12 +69,20 @@ function timedGet(socketPath: string, path: string): Promise<number | null> {
   });
 }
 
-function connect(socketPath: string): Promise<net.Socket> {
-  return new Promise((resolvePromise, reject) => {
-    const socket = net.connect(socketPath);
-    socket.once('connect', () => resolvePromise(socket));
-    socket.once('error', reject);
-  });
+/** Connects; a full accept queue (EAGAIN on a Unix socket) is retried for up to a second, as a client would. */
+async function connect(socketPath: string): Promise<net.Socket> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await new Promise<net.Socket>((resolvePromise, reject) => {
+        const socket = net.connect(socketPath);
+        socket.once('connect', () => resolvePromise(socket));
+        socket.once('error', reject);
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= 100) throw error;
+      await sleep(10);
+    }
+  }
 }
 
 async function startSidecar(node: string, socketPath: string): Promise<ChildProcess> {
@@ -186,6 +194,8 @@ async function main(): Promise<void> {
         for (let i = 0; i < 2000; i++) {
           const socket = await connect(socketPath);
           socket.on('error', () => undefined);
+          // Reading (and discarding): a paused socket would never notice the server closing it.
+          socket.resume();
           sockets.push(socket);
         }
         return { hostile: sockets.length, ...tracked(sockets) };
@@ -234,7 +244,9 @@ async function main(): Promise<void> {
     '',
     `Each phase runs ${seconds} s on the sidecar's Unix socket (\`node --jitless\` bundle, ${values.node}),`,
     `while a good client asks \`/api/v1/metrics\` every ${GOOD_CLIENT_EVERY_MS} ms (a failure counts as ${GOOD_CLIENT_TIMEOUT_MS} ms).`,
-    '"Held" is how many hostile connections were still open at the phase\'s end.',
+    '"Held" is how many hostile connections were still open at the phase\'s end: requests not received',
+    'within 10 s get 408 and are dropped; WebSocket clients are kept on purpose (one that stops reading',
+    'skips samples once 1 MiB is queued); a history stream nobody reads is dropped after 30 s, longer than a phase.',
     '',
     ...machineMarkdown(describeMachine()),
     '',
