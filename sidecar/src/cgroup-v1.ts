@@ -8,7 +8,8 @@ import {
   parseCfsQuota,
   parseCpuListSize,
   parseInteger,
-  parseMaxOrInteger,
+  parsePidCount,
+  parsePidsMax,
   parseNanoseconds,
   parseV1MemoryLimit,
   V1_NO_LIMIT_THRESHOLD
@@ -105,9 +106,9 @@ export function readCgroupV1(
     cpu: readCpu(controllers, problems),
     // The root of the pids hierarchy has neither pids.current nor pids.max: null, not an error.
     pids: {
-      current: pids ? readParsed(`${pids.dir}/pids.current`, problems, false, parseInteger, 'an integer') : null,
+      current: pids ? readParsed(`${pids.dir}/pids.current`, problems, false, parsePidCount, 'a task count') : null,
       max: pids
-        ? finiteOrNull(tightestLimit(pids.chain, 'pids.max', problems, false, parseMaxOrInteger, '"max" or an integer'))
+        ? finiteOrNull(tightestLimit(pids.chain, 'pids.max', problems, false, parsePidsMax, '"max" or a task count'))
         : null
     },
     // Hybrid machines: PSI lives only in the v2 tree.

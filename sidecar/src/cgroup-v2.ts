@@ -3,7 +3,15 @@ import type { PressureScope } from '../../src/sample.js';
 import type { CgroupLocation } from './discovery.js';
 import { Problems, readKeyed, readParsed, tightestLimit } from './files.js';
 import type { Figures } from './figures.js';
-import { finiteOrNull, parseCpuListSize, parseCpuMax, parseInteger, parseMaxOrInteger } from './parse.js';
+import {
+  finiteOrNull,
+  parseCpuListSize,
+  parseCpuMax,
+  parseInteger,
+  parseMaxOrInteger,
+  parsePidCount,
+  parsePidsMax
+} from './parse.js';
 import { readPressure } from './pressure.js';
 import { tightestQuota } from './quota.js';
 
@@ -45,8 +53,8 @@ export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScop
       throttledPeriods: throttling.get('nr_throttled')
     },
     pids: {
-      current: readParsed(file('pids.current'), problems, false, parseInteger, 'an integer'),
-      max: finiteOrNull(limit('pids.max', parseMaxOrInteger, LIMIT))
+      current: readParsed(file('pids.current'), problems, false, parsePidCount, 'a task count'),
+      max: finiteOrNull(limit('pids.max', parsePidsMax, '"max" or a task count'))
     },
     pressure: readPressure((resource) => file(`${resource}.pressure`), pressureScope, problems)
   };

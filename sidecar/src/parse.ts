@@ -44,7 +44,21 @@ export function parseNanoseconds(text: string): number {
   return DIGITS.test(trimmed) && BigInt(trimmed) < 2n ** 64n ? Number(trimmed) : NaN;
 }
 
-/** A v2 limit file holding "max" or an integer (memory.max, pids.max, v1 pids.max too). */
+/** The kernel's PID_MAX_LIMIT: no cgroup holds more tasks, and pids.max above it reads "max". */
+export const PID_MAX_LIMIT = 4_194_304;
+
+/** pids.current: a task count, NaN when above PID_MAX_LIMIT or not an integer. */
+export function parsePidCount(text: string): number {
+  const value = parseInteger(text);
+  return value <= PID_MAX_LIMIT ? value : NaN;
+}
+
+/** pids.max: "max" (Infinity) or a task count up to PID_MAX_LIMIT; NaN otherwise. */
+export function parsePidsMax(text: string): number {
+  return valueOf(text) === 'max' ? Infinity : parsePidCount(text);
+}
+
+/** A v2 limit file holding "max" or an integer (memory.max). */
 export function parseMaxOrInteger(text: string): number {
   return valueOf(text) === 'max' ? Infinity : parseInteger(text);
 }

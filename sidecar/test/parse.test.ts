@@ -14,7 +14,10 @@ import {
   parseMaxOrInteger,
   parseMeminfo,
   parseNanoseconds,
+  parsePidCount,
+  parsePidsMax,
   parsePressure,
+  PID_MAX_LIMIT,
   parseProcStatCpuSeconds,
   parseV1MemoryLimit
 } from '../src/parse.js';
@@ -43,6 +46,18 @@ describe('parseCpuListSize', () => {
     assert.equal(parseCpuListSize('0-3,2-5'), null);
     assert.equal(parseCpuListSize('4,0'), null);
     assert.equal(parseCpuListSize('1,1'), null);
+  });
+});
+
+describe('pids files', () => {
+  test('a task count up to the kernel\'s PID_MAX_LIMIT; "max" only in pids.max', () => {
+    assert.equal(parsePidCount('42\n'), 42);
+    assert.equal(parsePidCount(`${PID_MAX_LIMIT}\n`), PID_MAX_LIMIT);
+    assert.ok(Number.isNaN(parsePidCount(`${PID_MAX_LIMIT + 1}\n`)));
+    assert.ok(Number.isNaN(parsePidCount('max\n')));
+    assert.equal(parsePidsMax('max\n'), Infinity);
+    assert.equal(parsePidsMax('100\n'), 100);
+    assert.ok(Number.isNaN(parsePidsMax('99999999999\n')));
   });
 });
 
