@@ -85,6 +85,18 @@ async function connect(socketPath: string): Promise<net.Socket> {
   }
 }
 
+/** `count` hostile sockets, opened one after another; `prepare` sets each one up once connected. */
+async function openSockets(socketPath: string, count: number, prepare: (socket: net.Socket, index: number) => void): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = await connect(socketPath);
+    socket.on('error', () => undefined);
+    prepare(socket, i);
+    sockets.push(socket);
+  }
+  return sockets;
+}
+
 async function startSidecar(node: string, socketPath: string): Promise<ChildProcess> {
   const child = spawn(node, ['--jitless', BUNDLE, '--unix-socket', socketPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -178,11 +190,7 @@ async function main(): Promise<void> {
     );
     results.push(
       await phase('slowloris (200, a header byte every 2 s)', sidecar, socketPath, seconds, async () => {
-        const sockets = await Promise.all(Array.from({ length: 200 }, () => connect(socketPath)));
-        sockets.forEach((socket) => {
-          socket.on('error', () => undefined);
-          socket.write('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\n');
-        });
+        const sockets = await openSockets(socketPath, 200, (socket) => socket.write('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\n'));
         const trickle = setInterval(() => sockets.forEach((socket) => socket.writable && socket.write('X')), 2000);
         const connections = tracked(sockets);
         return { hostile: sockets.length, isOpen: connections.isOpen, close: () => (clearInterval(trickle), connections.close()) };
@@ -190,14 +198,8 @@ async function main(): Promise<void> {
     );
     results.push(
       await phase('idle connections (2,000)', sidecar, socketPath, seconds, async () => {
-        const sockets: net.Socket[] = [];
-        for (let i = 0; i < 2000; i++) {
-          const socket = await connect(socketPath);
-          socket.on('error', () => undefined);
-          // Reading (and discarding): a paused socket would never notice the server closing it.
-          socket.resume();
-          sockets.push(socket);
-        }
+        // Reading (and discarding): a paused socket would never notice the server closing it.
+        const sockets = await openSockets(socketPath, 2000, (socket) => socket.resume());
         return { hostile: sockets.length, ...tracked(sockets) };
       })
     );
@@ -215,10 +217,7 @@ async function main(): Promise<void> {
     );
     results.push(
       await phase('never-reading (50 WebSocket + 20 full-history)', sidecar, socketPath, seconds, async () => {
-        const sockets: net.Socket[] = [];
-        for (let i = 0; i < 70; i++) {
-          const socket = await connect(socketPath);
-          socket.on('error', () => undefined);
+        const sockets = await openSockets(socketPath, 70, (socket, i) => {
           socket.write(
             i < 50
               ? 'GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
@@ -226,8 +225,7 @@ async function main(): Promise<void> {
               : 'GET /api/v1/history HTTP/1.1\r\nHost: x\r\n\r\n'
           );
           socket.pause();
-          sockets.push(socket);
-        }
+        });
         return { hostile: sockets.length, ...tracked(sockets) };
       })
     );
