@@ -11,21 +11,19 @@
  * connections the sidecar still held at the phase's end. Writes docs/benchmarks/stress.md
  * (or --out DIR) and prints the table. Options: --node PATH, --phase-seconds S.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { describeMachine, machineMarkdown } from '../ui/machine.js';
 import { rssBytes } from '../ui/proc.js';
 import { max, percentile } from '../ui/stats.js';
+import { BUNDLE, mb, openFds, ROOT, startSidecar, timedGet } from '../sidecarProcess.js';
 
-const ROOT = resolve(__dirname, '../..');
-const BUNDLE = join(ROOT, 'jupyterlab_cgroup_usage/sidecar/cgroup-usage-sidecar.js');
 const GOOD_CLIENT_EVERY_MS = 100;
 /** A good request that takes longer than this counts as failed (and as this long). */
 const GOOD_CLIENT_TIMEOUT_MS = 5_000;
@@ -42,31 +40,6 @@ interface PhaseResult {
   rssMaxMb: number;
   rssAfterMb: number;
   fdsMax: number;
-}
-
-function openFds(pid: number): number {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    return 0;
-  }
-}
-
-function mb(bytes: number | null): number {
-  return Math.round(((bytes ?? 0) / 2 ** 20) * 10) / 10;
-}
-
-/** One GET over the socket; resolves with the latency, or null on error/time-out. */
-function timedGet(socketPath: string, path: string): Promise<number | null> {
-  const start = performance.now();
-  return new Promise((resolvePromise) => {
-    const request = http.get({ socketPath, path, timeout: GOOD_CLIENT_TIMEOUT_MS }, (response) => {
-      response.resume();
-      response.on('end', () => resolvePromise(response.statusCode === 200 ? performance.now() - start : null));
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolvePromise(null));
-  });
 }
 
 /** Connects; a full accept queue (EAGAIN on a Unix socket) is retried for up to a second, as a client would. */
@@ -97,19 +70,6 @@ async function openSockets(socketPath: string, count: number, prepare: (socket: 
   return sockets;
 }
 
-async function startSidecar(node: string, socketPath: string): Promise<ChildProcess> {
-  const child = spawn(node, ['--jitless', BUNDLE, '--unix-socket', socketPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  await new Promise<void>((resolvePromise, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('listening on unix:')) resolvePromise();
-    });
-    child.once('exit', (code) => reject(new Error(`the sidecar exited with ${code}: ${stderr}`)));
-  });
-  return child;
-}
-
 /**
  * Runs `attack` (which opens the hostile connections and returns them) for `seconds` while a
  * good client polls; then counts the hostile connections still open and closes them.
@@ -130,7 +90,7 @@ async function phase(
   let running = true;
   const good = (async () => {
     while (running) {
-      const latency = await timedGet(socketPath, '/api/v1/metrics');
+      const latency = (await timedGet(socketPath, '/api/v1/metrics', GOOD_CLIENT_TIMEOUT_MS))?.ms ?? null;
       if (latency === null) failed++;
       latencies.push(latency ?? GOOD_CLIENT_TIMEOUT_MS);
       rssMax = Math.max(rssMax, rssBytes(pid) ?? 0);
@@ -181,8 +141,7 @@ async function main(): Promise<void> {
   const seconds = Number(values['phase-seconds']);
   const dir = mkdtempSync(join(tmpdir(), 'bench-stress-'));
   const socketPath = join(dir, 'sidecar.sock');
-  const sidecar = await startSidecar(values.node!, socketPath);
-  process.once('exit', () => sidecar.kill('SIGKILL'));
+  const sidecar = await startSidecar([values.node!, '--jitless', BUNDLE, '--unix-socket', socketPath]);
   const results: PhaseResult[] = [];
   try {
     results.push(

@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { sidecarCommand } from '../../ui-tests/helpers/sidecar.js';
 import { describeMachine, machineMarkdown } from './machine.js';
 import { cpuSeconds, rssBytes } from './proc.js';
-import { median } from './stats.js';
+import { leastSquaresSlope, median } from './stats.js';
 
 const LISTENING = /listening on unix:/;
 const SAMPLE_EVERY_MS = 5_000;
@@ -135,14 +135,4 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
     stopSidecar();
     rmSync(socketDir, { recursive: true, force: true });
   }
-}
-
-/** Slope of the least-squares line through (x, y) points. */
-function leastSquaresSlope(points: [number, number][]): number {
-  const n = points.length;
-  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
-  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
-  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
-  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
-  return variance === 0 ? 0 : covariance / variance;
 }
