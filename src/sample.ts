@@ -1,6 +1,6 @@
 /**
  * The sidecar's sample: the one data shape shared by the sidecar (which produces it)
- * and the JupyterLab plugin (which renders it). Names follow CONTRACT.md; add fields,
+ * and the JupyterLab plugin (which renders it). Names follow docs/sidecar.md; add fields,
  * never rename or remove them. Types only: nothing here exists at run time.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The sidecar's command line (CONTRACT.md), parsed strictly with node:util parseArgs.
+ * The sidecar's command line (docs/sidecar.md), parsed strictly with node:util parseArgs.
  * Any problem becomes a UsageError whose message is one line naming the option.
  */
 import { statSync } from 'node:fs';

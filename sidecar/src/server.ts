@@ -1,5 +1,5 @@
 /**
- * The sidecar's HTTP and WebSocket server (routes in CONTRACT.md). Every answer comes from
+ * The sidecar's HTTP and WebSocket server (routes in docs/sidecar.md). Every answer comes from
  * the sampler's cache: a request never triggers a read, and each new sample is serialised
  * once and the same bytes are sent to every WebSocket client.
  */

@@ -1,5 +1,5 @@
 /**
- * Checks a parsed sample against the names and types CONTRACT.md promises, for tests that
+ * Checks a parsed sample against the names and types docs/sidecar.md promises, for tests that
  * see the sidecar from outside (the CLI's stdout, the real-cgroup run).
  */
 import assert from 'node:assert/strict';

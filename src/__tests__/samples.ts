@@ -1,5 +1,5 @@
 /**
- * Samples for the tests, shaped like the sidecar's (CONTRACT.md), with overridable parts.
+ * Samples for the tests, shaped like the sidecar's (docs/sidecar.md), with overridable parts.
  */
 import type { CpuSample, MemorySample, PressureSample, Sample } from '../sample';
 
