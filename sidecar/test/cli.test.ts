@@ -318,9 +318,12 @@ describe('cgroup-usage-sidecar CLI', () => {
       // Trickle a header byte each second: activity must not keep the request alive.
       const trickle = setInterval(() => firstBytes !== '' && socket.writable && socket.write('X'), 1000);
       let answer = '';
-      socket.on('data', (chunk: string) => (answer += chunk));
+      // Once the answer arrives, stop writing: a byte landing after the server's close makes the
+      // kernel reset the connection, which is not the server's doing.
+      socket.on('data', (chunk: string) => ((answer += chunk), clearInterval(trickle)));
       socket.on('error', () => undefined);
-      await once(socket, 'close');
+      // Not events.once: it rejects on 'error', and a reset after the 408 is still a drop.
+      await new Promise((closed) => socket.once('close', closed));
       clearInterval(trickle);
       return answer;
     };
