@@ -23,14 +23,16 @@ const HEADERS_TIMEOUT_MS = 10_000;
 /** A WebSocket client with more than this queued is too slow: it skips samples until it drains. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-export interface HistoryLimits {
+export interface ServerLimits {
   /** History responses written at once; more get 503 with Retry-After. */
-  maxStreams: number;
+  maxHistoryStreams: number;
   /** A history response whose client reads nothing for this long is dropped. */
-  writeTimeoutMs: number;
+  historyWriteTimeoutMs: number;
+  /** WebSocket clients are pinged this often; one that did not answer the previous ping is dropped. */
+  pingIntervalMs: number;
 }
 
-const HISTORY_LIMITS: HistoryLimits = { maxStreams: 4, writeTimeoutMs: 30_000 };
+const DEFAULT_LIMITS: ServerLimits = { maxHistoryStreams: 4, historyWriteTimeoutMs: 30_000, pingIntervalMs: 30_000 };
 
 const DESCRIPTION = `cgroup-usage-sidecar: CPU and memory of this container, read from its cgroup files.
 GET /api/v1/metrics            latest sample (JSON)
@@ -153,12 +155,16 @@ export class SidecarServer {
   ]);
   private socketPath: string | null = null;
   private jsonCache: { sample: Sample; json: string } | null = null;
-  private readonly historyLimits: HistoryLimits;
+  private readonly limits: ServerLimits;
   private historyStreams = 0;
+  /** Clients that answered the latest ping (or connected since it was sent). */
+  private readonly answeredPing = new WeakSet<WebSocket>();
+  private readonly heartbeat: NodeJS.Timeout;
 
-  constructor(sampler: Sampler, historyLimits: HistoryLimits = HISTORY_LIMITS) {
+  constructor(sampler: Sampler, limits: Partial<ServerLimits> = {}) {
     this.sampler = sampler;
-    this.historyLimits = historyLimits;
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.heartbeat = setInterval(() => this.ping(), this.limits.pingIntervalMs).unref();
     this.unsubscribe = sampler.onSample(() => this.broadcast());
     this.httpServer.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
     this.wss.on('connection', (client) => this.connect(client));
@@ -190,6 +196,7 @@ export class SidecarServer {
   /** Stops listening, disconnects every client and removes the socket file. */
   async close(): Promise<void> {
     this.unsubscribe();
+    clearInterval(this.heartbeat);
     for (const client of this.wss.clients) {
       client.terminate();
     }
@@ -252,14 +259,14 @@ export class SidecarServer {
     return answer(sample);
   }
 
-  /** Streamed (see historyStream.ts), at most historyLimits.maxStreams at once. */
+  /** Streamed (see historyStream.ts), at most limits.maxHistoryStreams at once. */
   private async history(url: URL, response: http.ServerResponse): Promise<void> {
     const seconds = parseSeconds(url);
     if (seconds === null) {
       sendError(response, 400, `seconds must be a positive whole number, got ${JSON.stringify(url.searchParams.get('seconds'))}`);
       return;
     }
-    if (this.historyStreams >= this.historyLimits.maxStreams) {
+    if (this.historyStreams >= this.limits.maxHistoryStreams) {
       response.setHeader('Retry-After', '1');
       sendError(response, 503, `${this.historyStreams} history requests are being answered: retry shortly`);
       return;
@@ -272,7 +279,7 @@ export class SidecarServer {
     try {
       const range = this.sampler.historyRange(seconds);
       const source = { json: (sequence: number) => this.sampler.historyJson(sequence) };
-      await writeHistory(response, `${head}[`, `]${tail}`, range, source, this.historyLimits.writeTimeoutMs);
+      await writeHistory(response, `${head}[`, `]${tail}`, range, source, this.limits.historyWriteTimeoutMs);
     } finally {
       this.historyStreams--;
     }
@@ -301,9 +308,27 @@ export class SidecarServer {
     this.wss.handleUpgrade(request, socket, head, (client) => this.wss.emit('connection', client, request));
   }
 
+  /**
+   * Drops the clients that did not answer the previous ping: a peer gone without a close (TCP
+   * keeps such a connection open for hours) or one that stopped reading. Browsers, ws and
+   * jupyter-server-proxy answer pings by themselves.
+   */
+  private ping(): void {
+    for (const client of this.wss.clients) {
+      if (!this.answeredPing.has(client)) {
+        client.terminate();
+        continue;
+      }
+      this.answeredPing.delete(client);
+      client.ping();
+    }
+  }
+
   private connect(client: WebSocket): void {
     // A broken client must not throw into the process: drop it.
     client.on('error', () => client.terminate());
+    this.answeredPing.add(client);
+    client.on('pong', () => this.answeredPing.add(client));
     if (this.sampler.latest() !== null) {
       client.send(this.latestJson());
     }

@@ -156,7 +156,7 @@ describe('/api/v1/history over a full ring', () => {
   });
 
   it('drops a client that stops reading once the write time-out passes', async () => {
-    const strict = new SidecarServer(sampler, { maxStreams: 1, writeTimeoutMs: 200 });
+    const strict = new SidecarServer(sampler, { maxHistoryStreams: 1, historyWriteTimeoutMs: 200 });
     const strictBase = await strict.listen({ host: '127.0.0.1', port: 0 });
     try {
       const started = performance.now();

@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import type { HistoryResponse, Sample } from '../../src/sample.js';
 import { toJruMetrics } from '../src/jru.js';
 import { Sampler } from '../src/sampler.js';
-import { SidecarServer } from '../src/server.js';
+import { SidecarServer, type ServerLimits } from '../src/server.js';
 import { FakeReader, MiB } from './fake-reader.js';
 import type { Reading } from '../src/reading.js';
 import { getOverSocket } from './unix-http.js';
@@ -24,9 +24,12 @@ class Harness {
   readonly server: SidecarServer;
   private started = false;
 
-  constructor(readonly reader = new FakeReader()) {
+  constructor(
+    readonly reader = new FakeReader(),
+    limits: Partial<ServerLimits> = {}
+  ) {
     this.sampler = new Sampler(reader, INTERVAL_MS);
-    this.server = new SidecarServer(this.sampler);
+    this.server = new SidecarServer(this.sampler, limits);
   }
 
   takeSample(): Promise<Sample> {
@@ -421,7 +424,8 @@ describe('a WebSocket client that stops reading', () => {
   });
 
   it('skips samples once 1 MiB is queued for it and does not hold up the others', async () => {
-    const harness = new Harness(new BigReader());
+    // Its 100 mocked seconds would otherwise see the stuck client dropped by the heartbeat.
+    const harness = new Harness(new BigReader(), { pingIntervalMs: 3_600_000 });
     // A Unix socket: its kernel buffers are small (~200 KB), so the server's own queue fills.
     const socketPath = join(dir, 'stuck.sock');
     await harness.server.listen({ unixSocket: socketPath });
@@ -462,5 +466,29 @@ describe('a WebSocket client that stops reading', () => {
     assert.equal(healthy.messages.length, samples + takenSinceResume.length);
     stuck.destroy();
     await harness.close();
+  });
+});
+
+describe('WebSocket heartbeat', () => {
+  it('drops a client that does not answer pings and keeps one that does', { timeout: 10_000 }, async () => {
+    const server = new SidecarServer(new Sampler(new FakeReader(), INTERVAL_MS), { pingIntervalMs: 50 });
+    const base = (await server.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
+    const answering = new WebSocket(`${base}/api/v1/stream`);
+    // A peer gone without a close frame, as after a network cut: it never answers.
+    const silent = new WebSocket(`${base}/api/v1/stream`, { autoPong: false });
+    await Promise.all([once(answering, 'open'), once(silent, 'open')]);
+    let pings = 0;
+    const threePings = new Promise<void>((resolve) =>
+      answering.on('ping', () => {
+        if (++pings === 3) resolve();
+      })
+    );
+    silent.on('ping', () => undefined);
+    const [code] = (await once(silent, 'close')) as [number];
+    assert.equal(code, 1006, 'terminated without a close handshake');
+    await threePings;
+    assert.equal(answering.readyState, WebSocket.OPEN);
+    answering.close();
+    await server.close();
   });
 });
