@@ -2,7 +2,8 @@
  * The state of the plugin: the latest sample, a bounded history for the charts, whether the
  * sidecar is reachable (and if not, why), and OOM-kill events. It polls the sidecar with
  * @lumino/polling (standby in hidden tabs, backoff on errors) and, while a details view
- * watches, follows the live stream instead.
+ * watches, follows the live stream instead. A stream that closes (the sidecar restarted, a
+ * proxy dropped it) is reopened after a successful poll, backing off while it keeps failing.
  */
 import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
 import { type IPoll, Poll } from '@lumino/polling';
@@ -37,6 +38,8 @@ export const MAX_BACKOFF_MS = 60000;
 export const DEFAULT_HISTORY_SECONDS = 300;
 /** Enough for DEFAULT_HISTORY_SECONDS at the sidecar's fastest useful rate (2 samples/s). */
 const MAX_HISTORY_LENGTH = 600;
+/** The wait before reopening a closed stream, doubled for each stream in a row that delivered nothing. */
+const STREAM_RETRY_MS = 1000;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -195,6 +198,10 @@ export class CgroupUsageModel implements IDisposable {
       this._poll.frequency = CgroupUsageModel.pollFrequency(this._settings.refreshRate);
     }
     this._receive(sample);
+    // The sidecar answers again: a view that lost its stream gets it back.
+    if (this._liveViews > 0 && !this._stream && Date.now() >= this._streamRetryAt) {
+      this._openStream();
+    }
   }
 
   private _receive(sample: Sample): void {
@@ -230,9 +237,16 @@ export class CgroupUsageModel implements IDisposable {
       return;
     }
     void this._seedHistory();
+    this._streamFailures = 0;
+    this._openStream();
+  }
+
+  private _openStream(): void {
     this._streamError = null;
+    let delivered = false;
     const handlers = {
       onSample: (sample: Sample) => {
+        delivered = true;
         this._streamDelivering = true;
         this._receive(sample);
       },
@@ -240,6 +254,9 @@ export class CgroupUsageModel implements IDisposable {
         this._stream = null;
         this._streamDelivering = false;
         this._streamError = reason;
+        // A stream that never delivered (WebSockets blocked on the way) is retried less and less often.
+        this._streamFailures = delivered ? 0 : this._streamFailures + 1;
+        this._streamRetryAt = Date.now() + Math.min(MAX_BACKOFF_MS, STREAM_RETRY_MS * 2 ** this._streamFailures);
         // Fall back to polling for as long as the view stays open.
         this.refresh();
         this._changed.emit();
@@ -288,6 +305,10 @@ export class CgroupUsageModel implements IDisposable {
   private _stream: IStream | null = null;
   private _streamDelivering = false;
   private _streamError: string | null = null;
+  /** Streams in a row that closed without delivering a sample. */
+  private _streamFailures = 0;
+  /** No stream is reopened before this time (ms since the epoch). */
+  private _streamRetryAt = 0;
   private _isDisposed = false;
 }
 

