@@ -49,6 +49,13 @@ def sidecar_command():
     # of one core, side by side); with the JIT, Node 24's RSS grew from 61 to 69 MB over 10
     # minutes (compiled code), without it 56 MB flat (docs/benchmarks/footprint.md).
     flags = ["--jitless"]
+    # A bounded V8 heap. The live heap is 5-8 MB, but with V8's defaults the heap it keeps
+    # committed grows with the allocation rate of multi-MB history answers: side by side for
+    # 45 min at --interval 50 with a full history every 5 s, RSS reached 211 MiB without these
+    # flags and 88 MiB with them (flat from 30 min), for the same CPU (6.31 vs 6.33 s in 3 min;
+    # 0.56 vs 0.54 s in 5 min at 1 s); bursts of four concurrent full histories all answered.
+    # docs/benchmarks/soak.md has the 75-min soak with them.
+    flags += ["--max-semi-space-size=1", "--max-old-space-size=64"]
     # SIGUSR1 must not open the inspector (Node 22.14/23.7+; older ones: the sidecar's own listener).
     if accepts_flag(node, "--disable-sigusr1"):
         flags.append("--disable-sigusr1")

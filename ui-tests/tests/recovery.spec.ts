@@ -32,6 +32,7 @@ test('after kill -TERM or -KILL the figures come back without a reload; SIGUSR1 
     const first = sidecarOf(lab.pid)!;
     expect(first, 'the sidecar the lab launched').not.toBeNull();
     expect(first.args).toContain('--disable-sigusr1'); // the wheel's Node 24 has the flag
+    expect(first.args).toEqual(expect.arrayContaining(['--jitless', '--max-semi-space-size=1', '--max-old-space-size=64']));
     expect(readFileSync(`/proc/${first.pid}/environ`, 'utf8').split('\0')).not.toContainEqual(
       expect.stringMatching(/^NODE_OPTIONS=/)
     );
