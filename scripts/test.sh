@@ -50,10 +50,10 @@ jest_count() { # log-file field
 [ -x /usr/bin/chromium ] || apt_install chromium || { count setup 1 0 1 0; finish; }
 # promtool (Debian's prometheus package) validates the sidecar's /metrics exposition.
 command -v promtool >/dev/null || apt_install prometheus || { count setup 1 0 1 0; finish; }
-# fuse3 (libfuse 3) and mfusepy run the slow-statfs FUSE filesystem of sidecar/test/disk.test.ts.
+# fuse3 (libfuse 3) and mfusepy run the slow-statfs FUSE filesystem of test/sidecar/disk.test.ts.
 command -v fusermount3 >/dev/null || apt_install fuse3 || { count setup 1 0 1 0; finish; }
-# The real-kernel test's qemu, kernel and initramfs (sidecar/test/vm.test.ts runs it again: a no-op then).
-( set -e; setup_all; "$VENV/bin/pip" install --quiet mfusepy; bash "$ROOT/sidecar/test/vm/prepare.sh" ) 2>&1 |
+# The real-kernel test's qemu, kernel and initramfs (test/sidecar/vm.test.ts runs it again: a no-op then).
+( set -e; setup_all; "$VENV/bin/pip" install --quiet mfusepy; bash "$ROOT/test/sidecar/vm/prepare.sh" ) 2>&1 |
   tee "$ARTIFACTS/setup.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { count setup 1 0 1 0; finish; }
 echo "--> setup done ($((SECONDS - START)) s elapsed)"

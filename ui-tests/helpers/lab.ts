@@ -9,8 +9,8 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, r
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inCgroups } from './cgroup';
-import { ARTIFACTS, VENV } from './paths';
+import { inCgroups } from '../../test/helpers/cgroup';
+import { ARTIFACTS, VENV } from '../../test/helpers/paths';
 
 export const PLUGIN_ID = 'jupyterlab-cgroup-usage:plugin';
 /** Our plugin polling every second (the minimum) instead of 5 s keeps the tests short. */

@@ -5,11 +5,11 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CgroupRefused, ChildCgroups } from '../helpers/cgroup';
+import { CgroupRefused, ChildCgroups } from '../../test/helpers/cgroup';
 import { expect, openLab, test } from '../helpers/fixtures';
 import { FAST_REFRESH, startLab, type Lab } from '../helpers/lab';
 import { createNotebook, openNotebook, runFirstCell } from '../helpers/notebook';
-import { SCREENSHOTS } from '../helpers/paths';
+import { SCREENSHOTS } from '../../test/helpers/paths';
 import { statusItem, waitForFigures } from '../helpers/statusbar';
 
 const GiB = 2 ** 30;
