@@ -1,20 +1,24 @@
 /**
- * The plugin as JupyterLab activates it: a real SettingRegistry (with a state connector, as
- * JupyterLab's own tests do) holding schema/plugin.json, a real StatusBar, and the real
- * ServerTransport whose `fetch` is the only stand-in: it answers like the proxied sidecar
- * and counts requests. The poll runs on jest's fake clock.
+ * The plugins as JupyterLab activates them: Lumino's PluginRegistry (what JupyterFrontEnd
+ * uses) resolving the ICgroupUsageModel token between them, a real SettingRegistry (with a
+ * state connector, as JupyterLab's own tests do) holding schema/plugin.json, a real
+ * StatusBar, and the real ServerTransport whose `fetch` is the only stand-in: it answers like
+ * the proxied sidecar and counts requests. The poll runs on jest's fake clock.
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISettingRegistry, SettingRegistry } from '@jupyterlab/settingregistry';
 import { type IDataConnector, StateDB } from '@jupyterlab/statedb';
 import { StatusBar } from '@jupyterlab/statusbar';
+import { type IPlugin, PluginRegistry, type Token } from '@lumino/coreutils';
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
-import plugin from '../../src/index';
-import { PLUGIN_ID } from '../../src/tokens';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import plugins from '../../src/index';
+import { ICgroupUsageModel, OOM_NOTIFIER_PLUGIN_ID, PLUGIN_ID, STATUS_ITEM_PLUGIN_ID } from '../../src/tokens';
 import { settle } from './fakeTransport';
 import { GiB, makeSample } from './samples';
 
@@ -56,20 +60,53 @@ function schemaWithOverrides(overrides: Record<string, unknown>): ISettingRegist
   return schema;
 }
 
+describe('the exported plugins', () => {
+  it('are the core plugin providing the model and the views requiring it', () => {
+    expect(plugins.map(plugin => plugin.id)).toEqual([PLUGIN_ID, STATUS_ITEM_PLUGIN_ID, OOM_NOTIFIER_PLUGIN_ID]);
+    const [model, statusItem, oomNotifier] = plugins;
+    expect(model.provides).toBe(ICgroupUsageModel);
+    expect(statusItem.requires).toEqual([ICgroupUsageModel, IStatusBar]);
+    expect(oomNotifier.requires).toEqual([ICgroupUsageModel]);
+    expect(plugins.every(plugin => plugin.autoStart === true)).toBe(true);
+  });
+});
+
 describe(PLUGIN_ID, () => {
   let requests: string[];
   let answer: () => Response;
   let statusBar: StatusBar;
   let serverSettings: ServerConnection.ISettings;
+  let pluginRegistry: PluginRegistry<JupyterFrontEnd>;
 
   const app = () => ({ serviceManager: { serverSettings } }) as unknown as JupyterFrontEnd;
   const item = () => document.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
   const hidden = () => item()!.classList.contains('lm-mod-hidden');
 
 
-  async function activate(schema: ISettingRegistry.ISchema | null, bar: StatusBar | null = statusBar) {
+  /** A plugin providing `token` as JupyterLab's own plugins do. */
+  const providing = <T>(token: Token<T>, value: T): IPlugin<JupyterFrontEnd, T> => ({
+    id: `test:${token.name}`,
+    provides: token,
+    activate: () => value
+  });
+
+  /** Registers our plugins (less `disabled`) and what JupyterLab provides, and starts them. */
+  async function activate(
+    schema: ISettingRegistry.ISchema | null,
+    bar: StatusBar | null = statusBar,
+    disabled: string[] = []
+  ) {
     const registry = schema ? new SettingRegistry({ connector: new TestConnector(schema) }) : null;
-    await plugin.activate(app(), bar, registry);
+    pluginRegistry = new PluginRegistry();
+    pluginRegistry.application = app();
+    if (registry) {
+      pluginRegistry.registerPlugin(providing(ISettingRegistry, registry as ISettingRegistry));
+    }
+    if (bar) {
+      pluginRegistry.registerPlugin(providing(IStatusBar, bar as IStatusBar));
+    }
+    pluginRegistry.registerPlugins(plugins.filter(plugin => !disabled.includes(plugin.id)));
+    await pluginRegistry.activatePlugins('startUp');
     return registry ? registry.load(PLUGIN_ID) : null;
   }
 
@@ -96,6 +133,7 @@ describe(PLUGIN_ID, () => {
   });
 
   afterEach(() => {
+    Notification.dismiss();
     statusBar.dispose();
     jest.useRealTimers();
   });
@@ -184,6 +222,61 @@ describe(PLUGIN_ID, () => {
     expect(item()).toBeNull();
     // Still watching, for the OOM notification.
     expect(requests).toHaveLength(1);
+  });
+
+  /** Answers with an OOM-kill counter that goes up by one at the second sample. */
+  function killAtSecondSample(): void {
+    let count = 0;
+    answer = () =>
+      new Response(JSON.stringify(makeSample({ timestamp: 1764160000000 + ++count * 1000, memory: { oomKills: count > 1 ? 1 : 0 } })), {
+        status: 200,
+        headers: { 'Content-Type': 'application/json' }
+      });
+  }
+
+  const oomNotifications = () =>
+    Notification.manager.notifications.filter(n => n.message.includes('killed for exceeding the memory limit'));
+
+  it('notifies an OOM kill through the oom-notifier plugin', async () => {
+    killAtSecondSample();
+    await activate(SCHEMA);
+    await settle();
+    expect(oomNotifications()).toHaveLength(0);
+    await settle(5000);
+    expect(requests).toHaveLength(2);
+    expect(oomNotifications()).toHaveLength(1);
+  });
+
+  it('without the oom-notifier plugin: the status item still works, no notification', async () => {
+    killAtSecondSample();
+    await activate(SCHEMA, statusBar, [OOM_NOTIFIER_PLUGIN_ID]);
+    await settle();
+    await settle(5000);
+    expect(requests).toHaveLength(2);
+    expect(item()!.textContent).toBe('CPU 0.7/2 · Mem 1.2/4.0 GiB');
+    expect(pluginRegistry.isPluginActivated(STATUS_ITEM_PLUGIN_ID)).toBe(true);
+    expect(oomNotifications()).toHaveLength(0);
+  });
+
+  it('without the status-item plugin: no item, the OOM notification still comes', async () => {
+    killAtSecondSample();
+    await activate(SCHEMA, statusBar, [STATUS_ITEM_PLUGIN_ID]);
+    await settle();
+    await settle(5000);
+    expect(item()).toBeNull();
+    expect(oomNotifications()).toHaveLength(1);
+  });
+
+  it('without the core plugin nothing starts: no item, no request', async () => {
+    // Lumino reports each plugin whose required token nobody provides.
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    await activate(SCHEMA, statusBar, [PLUGIN_ID]);
+    expect(errors).toHaveBeenCalled();
+    errors.mockRestore();
+    await settle(600000);
+    expect(item()).toBeNull();
+    expect(requests).toEqual([]);
+    expect(pluginRegistry.isPluginActivated(STATUS_ITEM_PLUGIN_ID)).toBe(false);
   });
 
   it('keeps memory limits in binary units end to end', async () => {
