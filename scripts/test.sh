@@ -68,7 +68,10 @@ log="$ARTIFACTS/test-sidecar.log"
 count test:sidecar $code "$(node_test_count "$log" pass)" "$(node_test_count "$log" fail)" \
   "$(($(node_test_count "$log" skipped) + $(node_test_count "$log" todo)))"
 
-# ---- frontend (typecheck + jest)
+# ---- frontend: typecheck (src and test/plugin), then jest
+run_logged typecheck-frontend npm run --silent typecheck:frontend
+count typecheck:frontend $? 0 0 0
+
 run_logged test-frontend npm run --silent test:frontend
 code=$?
 log="$ARTIFACTS/test-frontend.log"

@@ -19,7 +19,7 @@ import { WebSocket } from 'ws';
 
 import type { Sample } from '../../src/sample.js';
 import { diskUsage } from '../../sidecar/src/disk.js';
-import { Problems } from '../../sidecar/src/files.js';
+import { OpenFiles, Problems } from '../../sidecar/src/files.js';
 import { assertContractSample } from './contract-shape.js';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -31,7 +31,7 @@ const DEADLINE_MS = 30_000;
 
 describe('diskUsage: figures statfs cannot give are an error, not a negative or NaN size', () => {
   it('accepts a consistent answer', () => {
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     assert.deepEqual(diskUsage('/home', { blocks: 1000, bfree: 250, bsize: 4096 }, problems), {
       path: '/home',
       used: 750 * 4096,
@@ -46,7 +46,7 @@ describe('diskUsage: figures statfs cannot give are an error, not a negative or 
     { blocks: NaN, bfree: 0, bsize: 4096 }
   ]) {
     it(`rejects ${JSON.stringify(stats)}`, () => {
-      const problems = new Problems();
+      const problems = new Problems(new OpenFiles());
       assert.equal(diskUsage('/home', stats, problems), null);
       assert.equal(problems.messages.length, 1);
       assert.match(problems.messages[0], /^\/home: statfs gave impossible figures/);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it, mock, type TestContext } from 'node:test';
 import { ChildCgroups, CgroupRefused } from '../helpers/cgroup.js';
-import { MAX_FILE_BYTES, MISSING_RECHECK_MS, Problems, readOptional, readRequired } from '../../sidecar/src/files.js';
+import { MAX_FILE_BYTES, MISSING_RECHECK_MS, OpenFiles, Problems, readOptional, readRequired } from '../../sidecar/src/files.js';
 import { createReader } from '../../sidecar/src/reader.js';
 
 const MiB = 1024 * 1024;
@@ -27,7 +27,7 @@ describe('reading with kept descriptors', () => {
   it('reads the current content every time, including a file that grew past the buffer', () => {
     const file = path.join(work, 'memory.current');
     fs.writeFileSync(file, '100\n');
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     assert.equal(readRequired(file, problems), '100\n');
     fs.writeFileSync(file, '7\n');
     assert.equal(readRequired(file, problems), '7\n');
@@ -38,7 +38,7 @@ describe('reading with kept descriptors', () => {
   });
 
   it('a missing optional file is null without an error; a missing required one is an error', () => {
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     assert.equal(readOptional(path.join(work, 'memory.max'), problems), null);
     assert.deepEqual(problems.messages, []);
     assert.equal(readRequired(path.join(work, 'memory.stat'), problems), null);
@@ -49,7 +49,7 @@ describe('reading with kept descriptors', () => {
     mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
     try {
       const file = path.join(work, 'pids.max');
-      const problems = new Problems();
+      const problems = new Problems(new OpenFiles());
       assert.equal(readOptional(file, problems), null);
       fs.writeFileSync(file, 'max\n');
       mock.timers.tick(MISSING_RECHECK_MS);
@@ -67,7 +67,7 @@ describe('files that would block or grow without bound', () => {
     execFileSync('mkfifo', [fifo]);
     const device = path.join(work, 'cpu.pressure');
     fs.symlinkSync('/dev/zero', device);
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     assert.equal(readRequired(fifo, problems), null);
     assert.equal(readOptional(device, problems), null);
     assert.deepEqual(problems.messages, [
@@ -86,7 +86,7 @@ describe('files that would block or grow without bound', () => {
     fs.writeFileSync(atLimit, atLimitText);
     const small = path.join(work, 'pids.current');
     fs.writeFileSync(small, '12\n');
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     assert.equal(readRequired(huge, problems), null);
     assert.deepEqual(problems.messages, [`${huge}: larger than ${MAX_FILE_BYTES} bytes`]);
     assert.equal(readRequired(small, problems), '12\n');
@@ -137,7 +137,7 @@ it('a cgroup removed and re-created is read through its new files', (t: TestCont
   const file = cgroups.dirs
     .flatMap((dir) => ['memory.max', 'memory.limit_in_bytes'].map((name) => path.join(dir, name)))
     .find((candidate) => fs.existsSync(candidate))!;
-  const problems = new Problems();
+  const problems = new Problems(new OpenFiles());
   assert.equal(readRequired(file, problems)?.trim(), String(256 * MiB));
   // Empty, so the directories go at once; then the same path holds a new cgroup.
   cgroups.dirs.forEach((dir) => fs.rmdirSync(dir));

@@ -98,6 +98,7 @@ async function readTree(fixture: Fixture, mutate: (tree: string) => void): Promi
     env: fixture.env
   });
   const reading = await reader.read();
+  reader.close(); // hundreds of trees: their descriptors must not pile up
   fs.rmSync(tree, { recursive: true, force: true });
   return { reading, tree };
 }

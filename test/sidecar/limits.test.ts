@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { Problems } from '../../sidecar/src/files.js';
+import { OpenFiles, Problems } from '../../sidecar/src/files.js';
 import { parseEnvLimits, resolveCpuLimit, resolveMemoryLimit } from '../../sidecar/src/limits.js';
 
 describe('MEM_LIMIT / CPU_LIMIT', () => {
@@ -28,21 +28,21 @@ describe('MEM_LIMIT / CPU_LIMIT', () => {
 
   test('a malformed value is ignored and reported only when it is consulted', () => {
     const env = parseEnvLimits({ MEM_LIMIT: '2G', CPU_LIMIT: '-1' });
-    const consulted = new Problems();
+    const consulted = new Problems(new OpenFiles());
     assert.deepEqual(resolveMemoryLimit(Infinity, env, () => 8 * GIB, consulted), { limit: 8 * GIB, limitSource: 'host' });
     assert.deepEqual(resolveCpuLimit(Infinity, null, 4, env, consulted), { limit: 4, limitSource: 'host' });
     assert.deepEqual(consulted.messages, [
       'MEM_LIMIT="2G": not a number of bytes up to 2^53; ignored',
       'CPU_LIMIT="-1": not a number of cores up to 8192; ignored'
     ]);
-    const notConsulted = new Problems();
+    const notConsulted = new Problems(new OpenFiles());
     assert.deepEqual(resolveMemoryLimit(GIB, env, () => 8 * GIB, notConsulted), { limit: GIB, limitSource: 'cgroup' });
     assert.deepEqual(notConsulted.messages, []);
   });
 
   test('the cgroup wins over the environment, the environment over the machine', () => {
     const env = parseEnvLimits({ MEM_LIMIT: String(2 * GIB), CPU_LIMIT: '3' });
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     assert.deepEqual(resolveMemoryLimit(GIB, env, () => 8 * GIB, problems), { limit: GIB, limitSource: 'cgroup' });
     assert.deepEqual(resolveMemoryLimit(Infinity, env, () => 8 * GIB, problems), { limit: 2 * GIB, limitSource: 'env' });
     assert.deepEqual(resolveCpuLimit(Infinity, 8, 8, env, problems), { limit: 3, limitSource: 'env' });
@@ -51,7 +51,7 @@ describe('MEM_LIMIT / CPU_LIMIT', () => {
 
   test('effective CPUs: the smallest of quota, cpuset and online CPUs', () => {
     const none = parseEnvLimits({});
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     assert.deepEqual(resolveCpuLimit(1.5, 4, 8, none, problems), { limit: 1.5, limitSource: 'cgroup' });
     assert.deepEqual(resolveCpuLimit(Infinity, 2, 8, none, problems), { limit: 2, limitSource: 'cgroup' });
     assert.deepEqual(resolveCpuLimit(16, 8, 8, none, problems), { limit: 8, limitSource: 'cgroup' });

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { Problems } from '../../sidecar/src/files.js';
+import { OpenFiles, Problems } from '../../sidecar/src/files.js';
 import { readOtherHost } from '../../sidecar/src/host.js';
 import { createReader } from '../../sidecar/src/reader.js';
 import type { Reading } from '../../sidecar/src/reading.js';
@@ -302,7 +302,7 @@ describe('non-Linux fallback (os + pidusage), exercised here directly', { skip: 
   }
 
   test('machine memory from os, CPU time of the parent process from pidusage', async () => {
-    const problems = new Problems();
+    const problems = new Problems(new OpenFiles());
     const before = parentCpuSeconds();
     const figures = await readOtherHost(problems);
     const after = parentCpuSeconds();

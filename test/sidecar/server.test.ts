@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { WebSocket } from 'ws';
 import type { HistoryResponse, Sample } from '../../src/sample.js';
-import { toJruMetrics } from '../../sidecar/src/jru.js';
+import { toResourceUsageJson } from '../../sidecar/src/resourceUsageJson.js';
 import { Sampler } from '../../sidecar/src/sampler.js';
 import { SidecarServer, type ServerLimits } from '../../sidecar/src/server.js';
 import { FakeReader, MiB } from '../helpers/fake-reader.js';
@@ -210,7 +210,7 @@ describe('HTTP and WebSocket server (TCP)', () => {
     await harness.takeSample();
     const answer = await getJson(`${base}/api/metrics/v1`);
     assert.equal(answer.status, 200);
-    const body = answer.body as ReturnType<typeof toJruMetrics>;
+    const body = answer.body as ReturnType<typeof toResourceUsageJson>;
     assert.equal(body.rss, 300 * MiB + 1);
     assert.deepEqual(body.limits.memory, { rss: 512 * MiB, warn: false });
     assert.deepEqual(body.limits.cpu, { cpu: 0.5, warn: true });

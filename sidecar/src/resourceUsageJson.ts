@@ -4,7 +4,8 @@
  * sidecar's figures unchanged.
  *
  * The mapping: `rss` is the cgroup's working set (the figure the OOM killer acts on, where
- * JRU sums the RSS of its process tree); `pss` is left out because the cgroup does not
+ * JRU sums the RSS of its process tree), left out like every other unknown figure rather
+ * than reported as 0 bytes; `pss` is left out because the cgroup does not
  * account proportional set size, and JRU's frontend falls back to `rss`. `cpu_percent`
  * is CPU in use in percent of one core, like psutil's sum over processes; `cpu_count` is
  * the host's online CPUs, like `psutil.cpu_count()`. Limits and warnings use the sample's
@@ -15,8 +16,8 @@ import type { Sample } from '../../src/sample.js';
 /** JRU's default `mem_warning_threshold`, `cpu_warning_threshold`, `disk_warning_threshold`. */
 export const WARNING_THRESHOLD = 0.1;
 
-export interface JruMetrics {
-  rss: number;
+export interface ResourceUsageJson {
+  rss?: number;
   cpu_percent?: number;
   cpu_count: number;
   disk_used?: number;
@@ -33,12 +34,14 @@ function nearLimit(used: number, limit: number): boolean {
   return limit - used < limit * WARNING_THRESHOLD;
 }
 
-export function toJruMetrics(sample: Sample): JruMetrics {
+export function toResourceUsageJson(sample: Sample): ResourceUsageJson {
   const { memory, cpu, disk } = sample;
-  const rss = memory.used ?? 0;
-  const metrics: JruMetrics = { rss, cpu_count: cpu.hostCpus, limits: {} };
+  const metrics: ResourceUsageJson = { cpu_count: cpu.hostCpus, limits: {} };
+  if (memory.used !== null) {
+    metrics.rss = memory.used;
+  }
   if (memory.limit !== null) {
-    metrics.limits.memory = { rss: memory.limit, warn: nearLimit(rss, memory.limit) };
+    metrics.limits.memory = { rss: memory.limit, warn: memory.used !== null && nearLimit(memory.used, memory.limit) };
   }
   if (cpu.used !== null) {
     metrics.cpu_percent = cpu.used * 100;
