@@ -86,6 +86,7 @@ describe(PLUGIN_ID, () => {
   /** A plugin providing `token` as JupyterLab's own plugins do. */
   const providing = <T>(token: Token<T>, value: T): IPlugin<JupyterFrontEnd, T> => ({
     id: `test:${token.name}`,
+    description: `Provides ${token.name} to the plugins under test`,
     provides: token,
     activate: () => value
   });
