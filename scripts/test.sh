@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test, from a fresh clone: installs what it needs (Chromium from Debian, npm packages,
-# the built wheel in .venv, qemu and Debian's kernel for the VM test), then runs the sidecar
-# typecheck and tests (real cgroup and a real cgroup v2 kernel in qemu included),
+# the built wheel in .venv, qemu and Debian's kernel for the VM test), then runs the linters
+# (check only), the sidecar typecheck and tests (real cgroup and a real cgroup v2 kernel in qemu included),
 # the frontend typecheck and jest tests, and the Playwright end-to-end tests in Chromium.
 # Ends with one line "N passed, N failed, N skipped" summing all runners; exits non-zero if
 # anything failed. Logs and reports go to artifacts/.
@@ -57,6 +57,10 @@ command -v fusermount3 >/dev/null || apt_install fuse3 || { count setup 1 0 1 0;
   tee "$ARTIFACTS/setup.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { count setup 1 0 1 0; finish; }
 echo "--> setup done ($((SECONDS - START)) s elapsed)"
+
+# ---- lint: eslint, prettier and stylelint, checking only (npm run lint fixes)
+run_logged lint npm run --silent lint:check
+count lint:check $? 0 0 0
 
 # ---- sidecar
 run_logged typecheck-sidecar npm run --silent typecheck:sidecar
