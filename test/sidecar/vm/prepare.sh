@@ -18,7 +18,7 @@ mkdir -p "$CACHE"
 if ! command -v qemu-system-x86_64 >/dev/null || [ ! -x /bin/busybox ]; then
   apt_install qemu-system-x86 busybox-static || exit 3
 fi
-busybox --list | grep -qx mkswap # the static busybox, not a smaller one
+busybox --list | grep -x mkswap >/dev/null # the static busybox, not a smaller one (grep -q would end the pipe early: SIGPIPE, exit 141 under pipefail)
 
 # The kernel package linux-image-amd64 points at today (e.g. linux-image-6.1.0-57-amd64).
 kernel_package() {
