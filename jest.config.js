@@ -22,10 +22,10 @@ module.exports = {
   ...baseConfig,
   automock: false,
   // Only our sources: the repository also holds virtualenvs with their own package.json files.
-  roots: ['<rootDir>/src'],
-  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.d.ts', '!src/__tests__/**'],
+  roots: ['<rootDir>/src', '<rootDir>/test/plugin'],
+  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.d.ts'],
   coverageReporters: ['lcov', 'text'],
   reporters: ['default'],
-  testRegex: 'src/__tests__/.*\\.spec\\.ts$',
+  testRegex: 'test/plugin/.*\\.spec\\.ts$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

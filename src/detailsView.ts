@@ -14,7 +14,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 import { cpuChart, detailRows, memoryChart } from './details';
-import type { CgroupUsageModel } from './model';
+import type { ICgroupUsageModel } from './tokens';
 import { hostCpuHint, unavailableTooltip } from './summary';
 import { UsageChart } from './usageChart';
 
@@ -32,7 +32,7 @@ function element<K extends keyof HTMLElementTagNameMap>(
 }
 
 export class DetailsView extends Widget {
-  constructor(model: CgroupUsageModel) {
+  constructor(model: ICgroupUsageModel) {
     super();
     this._model = model;
     this.addClass('jp-CgroupUsage-details');
@@ -96,7 +96,7 @@ export class DetailsView extends Widget {
     return streamError ? `Live stream unavailable (${streamError}): ${every}` : every;
   }
 
-  private _model: CgroupUsageModel;
+  private _model: ICgroupUsageModel;
   private _watch: IDisposable;
   private _body: HTMLDivElement;
   private _cpuChart = new UsageChart('cpu');

@@ -12,7 +12,7 @@ import { mergeHistory } from './history';
 import { oomKillsBetween } from './oom';
 import type { Sample } from './sample';
 import { DEFAULT_SETTINGS, type IUsageSettings } from './settings';
-import { type IStream, type ITransport, PLUGIN_ID } from './tokens';
+import { type ICgroupUsageModel, type IStream, type ITransport, PLUGIN_ID } from './tokens';
 
 /**
  * - disabled: the administrator's toggle is off; nothing is requested.
@@ -45,7 +45,7 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export class CgroupUsageModel implements IDisposable {
+export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
   constructor(options: CgroupUsageModel.IOptions) {
     this._transport = options.transport;
     this._historyMs = (options.historySeconds ?? DEFAULT_HISTORY_SECONDS) * 1000;

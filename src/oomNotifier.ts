@@ -6,7 +6,8 @@ import { Notification } from '@jupyterlab/apputils';
 import type { IDisposable } from '@lumino/disposable';
 import { DisposableDelegate } from '@lumino/disposable';
 import { formatBytes } from './format';
-import type { CgroupUsageModel, IOomKillEvent } from './model';
+import type { IOomKillEvent } from './model';
+import type { ICgroupUsageModel } from './tokens';
 
 /** The notification's text for one OOM-kill event. Pure. */
 export function oomKillMessage(event: IOomKillEvent): string {
@@ -17,8 +18,8 @@ export function oomKillMessage(event: IOomKillEvent): string {
 }
 
 /** Shows a warning that stays until dismissed for every OOM kill the model reports. */
-export function notifyOomKills(model: CgroupUsageModel): IDisposable {
-  const onKilled = (_: CgroupUsageModel, event: IOomKillEvent) => {
+export function notifyOomKills(model: ICgroupUsageModel): IDisposable {
+  const onKilled = (_: ICgroupUsageModel, event: IOomKillEvent) => {
     Notification.warning(oomKillMessage(event), { autoClose: false });
   };
   model.oomKilled.connect(onKilled);

@@ -5,7 +5,7 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import type { HistoryResponse, Sample } from './sample';
+import { type HistoryResponse, isSample, type Sample } from './sample';
 import type { IStream, IStreamHandlers, ITransport } from './tokens';
 
 /** The sidecar's API under the proxy. */
@@ -33,26 +33,6 @@ export function reasonFromResponse(status: number, contentType: string | null, b
     return `the cgroup-usage sidecar did not answer through jupyter-server-proxy (HTTP ${status})`;
   }
   return `unexpected answer from the cgroup-usage sidecar (HTTP ${status})`;
-}
-
-/** True when `value` has the shape of a version-1 sample (enough to render it safely). */
-export function isSample(value: unknown): value is Sample {
-  const sample = value as Sample | null;
-  return (
-    typeof sample === 'object' &&
-    sample !== null &&
-    sample.version === 1 &&
-    typeof sample.timestamp === 'number' &&
-    typeof sample.memory === 'object' &&
-    sample.memory !== null &&
-    typeof sample.cpu === 'object' &&
-    sample.cpu !== null &&
-    typeof sample.pids === 'object' &&
-    sample.pids !== null &&
-    typeof sample.pressure === 'object' &&
-    sample.pressure !== null &&
-    Array.isArray(sample.errors)
-  );
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The sidecar's sample: the one data shape shared by the sidecar (which produces it)
  * and the JupyterLab plugin (which renders it). Names follow docs/sidecar.md; add fields,
- * never rename or remove them. Types only: nothing here exists at run time.
+ * never rename or remove them. Besides the types, only `sampleProblems`/`isSample`, the one
+ * check of the shape (the plugin's guard on what it receives, and the tests' contract check).
  */
 
 /** Where the figures come from. */
@@ -104,4 +105,112 @@ export interface HistoryResponse {
 /** The body of every error answer from the sidecar (404, 400, ...). */
 export interface ErrorResponse {
   error: string;
+}
+
+const SOURCES: readonly string[] = ['cgroup-v2', 'cgroup-v1', 'host'] satisfies SampleSource[];
+const LIMIT_SOURCES: readonly string[] = ['cgroup', 'env', 'host'] satisfies LimitSource[];
+const PRESSURE_SCOPES: readonly unknown[] = ['cgroup', 'machine', null] satisfies (PressureScope | null)[];
+
+type Checked = Record<string, unknown>;
+
+/**
+ * What in `value` does not have the shape of a version-1 sample as docs/sidecar.md names it,
+ * one string per problem (empty: it is a Sample).
+ */
+export function sampleProblems(value: unknown): string[] {
+  const problems: string[] = [];
+  const object = (v: unknown, name: string, fields: string[]): v is Checked => {
+    if (typeof v !== 'object' || v === null) {
+      problems.push(`${name} is not an object`);
+      return false;
+    }
+    const missing = fields.filter(field => !(field in v));
+    problems.push(...missing.map(field => `${name}.${field} missing`));
+    return missing.length === 0;
+  };
+  const numberOrNull = (v: unknown, name: string) => {
+    if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
+      problems.push(`${name}: ${String(v)}`);
+    }
+  };
+  const oneOf = (v: unknown, allowed: readonly unknown[], name: string) => {
+    if (!allowed.includes(v)) {
+      problems.push(`${name}: ${String(v)}`);
+    }
+  };
+  const pressure = (v: unknown, name: string) => {
+    if (v === null || !object(v, name, ['some', 'full'])) {
+      return;
+    }
+    for (const kind of ['some', 'full']) {
+      const line = v[kind];
+      if (kind === 'full' && line === null) {
+        continue;
+      }
+      if (object(line, `${name}.${kind}`, ['avg10', 'avg60', 'avg300', 'total'])) {
+        for (const field of ['avg10', 'avg60', 'avg300', 'total']) {
+          numberOrNull(line[field], `${name}.${kind}.${field}`);
+        }
+      }
+    }
+  };
+
+  const fields = ['version', 'timestamp', 'source', 'memory', 'cpu', 'pids', 'pressure', 'disk', 'errors'];
+  if (!object(value, 'sample', fields)) {
+    return problems;
+  }
+  if (value.version !== 1) {
+    problems.push(`version: ${String(value.version)}`);
+  }
+  if (typeof value.timestamp !== 'number') {
+    problems.push(`timestamp: ${String(value.timestamp)}`);
+  }
+  oneOf(value.source, SOURCES, 'source');
+  const { memory, cpu, pids } = value;
+  if (object(memory, 'memory', ['used', 'usage', 'cache', 'limit', 'limitSource', 'swap', 'oomKills'])) {
+    for (const field of ['used', 'usage', 'cache', 'limit', 'swap', 'oomKills']) {
+      numberOrNull(memory[field], `memory.${field}`);
+    }
+    oneOf(memory.limitSource, LIMIT_SOURCES, 'memory.limitSource');
+  }
+  if (object(cpu, 'cpu', ['used', 'limit', 'limitSource', 'hostCpus', 'usageSeconds', 'throttledRatio'])) {
+    for (const field of ['used', 'usageSeconds', 'throttledRatio']) {
+      numberOrNull(cpu[field], `cpu.${field}`);
+    }
+    for (const field of ['limit', 'hostCpus']) {
+      if (typeof cpu[field] !== 'number') {
+        problems.push(`cpu.${field}: ${String(cpu[field])}`);
+      }
+    }
+    oneOf(cpu.limitSource, LIMIT_SOURCES, 'cpu.limitSource');
+  }
+  if (object(pids, 'pids', ['current', 'max'])) {
+    numberOrNull(pids.current, 'pids.current');
+    numberOrNull(pids.max, 'pids.max');
+  }
+  if (object(value.pressure, 'pressure', ['cpu', 'memory', 'io', 'scope'])) {
+    for (const kind of ['cpu', 'memory', 'io']) {
+      pressure(value.pressure[kind], `pressure.${kind}`);
+    }
+    oneOf(value.pressure.scope, PRESSURE_SCOPES, 'pressure.scope');
+  }
+  if (value.disk !== null && object(value.disk, 'disk', ['path', 'used', 'total'])) {
+    if (typeof value.disk.path !== 'string') {
+      problems.push('disk.path is not a string');
+    }
+    for (const field of ['used', 'total']) {
+      if (typeof value.disk[field] !== 'number') {
+        problems.push(`disk.${field}: ${String(value.disk[field])}`);
+      }
+    }
+  }
+  if (!Array.isArray(value.errors) || !value.errors.every(error => typeof error === 'string')) {
+    problems.push('errors is not a list of strings');
+  }
+  return problems;
+}
+
+/** True when `value` has the shape of a version-1 sample (see sampleProblems). */
+export function isSample(value: unknown): value is Sample {
+  return sampleProblems(value).length === 0;
 }

@@ -17,7 +17,7 @@ import { type Popup, showPopup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
 import { DetailsView } from './detailsView';
 import { worstLevel, type UsageLevel } from './levels';
-import type { CgroupUsageModel } from './model';
+import type { ICgroupUsageModel } from './tokens';
 import {
   LOADING_TEXT,
   LOADING_TOOLTIP,
@@ -44,7 +44,7 @@ function setLevel(node: HTMLElement, level: UsageLevel): void {
 }
 
 export class UsageStatusItem extends Widget {
-  constructor(model: CgroupUsageModel) {
+  constructor(model: ICgroupUsageModel) {
     super();
     this._model = model;
     this.addClass('jp-CgroupUsage-item');
@@ -131,6 +131,6 @@ export class UsageStatusItem extends Widget {
     setLevel(node, worstLevel(parts.map(part => part.level)));
   }
 
-  private _model: CgroupUsageModel;
+  private _model: ICgroupUsageModel;
   private _popup: Popup | null = null;
 }

@@ -1,11 +1,52 @@
 /**
  * Interfaces between the parts of the plugin. The model talks to the sidecar only through
- * ITransport, so tests can hand it a fake one and run without a server.
+ * ITransport, so tests can hand it a fake one and run without a server; the other plugins
+ * (and other extensions) get the model through the ICgroupUsageModel token.
  */
+import { Token } from '@lumino/coreutils';
+import type { ISignal } from '@lumino/signaling';
+import type { IDisposable } from '@lumino/disposable';
+import type { IOomKillEvent, UsageState } from './model';
 import type { HistoryResponse, Sample } from './sample';
+import type { IUsageSettings } from './settings';
 
-/** The plugin id: settings, the status item and admin commands (`jupyter labextension disable`) use it. */
+/**
+ * The plugin ids, as administrators name them (`jupyter labextension disable <id>`).
+ * The core plugin owns the settings (schema/plugin.json) and provides the model.
+ */
 export const PLUGIN_ID = 'jupyterlab-cgroup-usage:plugin';
+export const STATUS_ITEM_PLUGIN_ID = 'jupyterlab-cgroup-usage:status-item';
+export const OOM_NOTIFIER_PLUGIN_ID = 'jupyterlab-cgroup-usage:oom-notifier';
+
+/** What the model offers its views: the latest figures, the history, and their changes. */
+export interface ICgroupUsageModel {
+  /** Emitted whenever anything shown may have changed (sample, state, settings). */
+  readonly changed: ISignal<ICgroupUsageModel, void>;
+  /** Emitted when the OOM-kill counter increases between two samples. */
+  readonly oomKilled: ISignal<ICgroupUsageModel, IOomKillEvent>;
+  readonly state: UsageState;
+  /** Why the sidecar is unavailable (empty otherwise). */
+  readonly reason: string;
+  /** The latest sample (null before the first one or while disabled). */
+  readonly sample: Sample | null;
+  /** Samples of the last minutes, oldest first. */
+  readonly history: readonly Sample[];
+  readonly historySeconds: number;
+  /** True while the live stream delivers samples (a details view is open). */
+  readonly live: boolean;
+  /** Why the live stream is not in use although a details view asked for it (null otherwise). */
+  readonly streamError: string | null;
+  readonly settings: IUsageSettings;
+  /** Asks for a fresh sample now (no-op while disabled). */
+  refresh(): void;
+  /** Seeds the history and follows the live stream until the result is disposed. */
+  watchLive(): IDisposable;
+}
+
+export const ICgroupUsageModel = new Token<ICgroupUsageModel>(
+  'jupyterlab-cgroup-usage:ICgroupUsageModel',
+  'The container usage figures read from cgroups by the sidecar, polled and streamed.'
+);
 
 export interface IStreamHandlers {
   /** A new sample arrived. */

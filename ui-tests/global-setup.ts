@@ -3,7 +3,7 @@
  * kernel allows one (so other processes on the machine do not move its figures), and hands
  * its address to the tests through the environment. Returns the teardown.
  */
-import { CgroupRefused, ChildCgroups } from './helpers/cgroup';
+import { CgroupRefused, ChildCgroups } from '../test/helpers/cgroup';
 import { FAST_REFRESH, startLab } from './helpers/lab';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {

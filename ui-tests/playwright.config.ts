@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { join } from 'node:path';
-import { ARTIFACTS } from './helpers/paths';
+import { ARTIFACTS } from '../test/helpers/paths';
 
 export default defineConfig({
   testDir: 'tests',

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { Sampler } from '../../sidecar/src/sampler.js';
 import { SidecarServer } from '../../sidecar/src/server.js';
-import { FakeReader } from '../../sidecar/test/fake-reader.js';
+import { FakeReader } from '../../test/helpers/fake-reader.js';
 
 const SAMPLES = 36_000;
 const gc = (globalThis as { gc?: () => void }).gc;

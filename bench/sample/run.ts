@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CgroupRefused, ChildCgroups, inCgroups } from '../../ui-tests/helpers/cgroup.js';
+import { CgroupRefused, ChildCgroups, inCgroups } from '../../test/helpers/cgroup.js';
 
 const ROOT = resolve(__dirname, '../..');
 const HERE = join(ROOT, 'bench/sample');

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { HistoryResponse } from '../../src/sample.js';
 import { historyCapacity } from '../../sidecar/src/sampler.js';
-import { sidecarCommand } from '../../ui-tests/helpers/sidecar.js';
+import { sidecarCommand } from '../../test/helpers/sidecar.js';
 import { mb, openFds, ROOT, startSidecar, timedGet } from '../sidecarProcess.js';
 import { describeMachine, machineMarkdown } from '../ui/machine.js';
 import { rssBytes } from '../ui/proc.js';

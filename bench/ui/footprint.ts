@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { sidecarCommand } from '../../ui-tests/helpers/sidecar.js';
+import { sidecarCommand } from '../../test/helpers/sidecar.js';
 import { describeMachine, machineMarkdown } from './machine.js';
 import { cpuSeconds, rssBytes } from './proc.js';
 import { leastSquaresSlope, median } from './stats.js';

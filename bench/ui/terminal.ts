@@ -9,6 +9,7 @@ import type { JupyterServer } from './server.js';
 /** Keys typed, in turn: plain letters, which bash echoes as they are. */
 const KEYS = 'abcdefghijklmnopqrstuvwxyz';
 /** Escape sequences (CSI, OSC, two-byte) carry letters that are not echoes. */
+// eslint-disable-next-line no-control-regex -- matching terminal control characters is the point
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 /** Wide enough that 400 keys never wrap the line. */
 const COLUMNS = 1000;

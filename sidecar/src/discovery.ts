@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { PressureScope } from '../../src/sample.js';
-import { Problems, readOptional, readRequired } from './files.js';
+import { OpenFiles, Problems, readOptional, readRequired } from './files.js';
 
 /** The v1 controllers the readers use. */
 export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids'] as const;
@@ -266,7 +266,16 @@ function pressureScope(location: CgroupLocation): PressureScope {
  * (and, below a mount inherited across a cgroup namespace, searches for the process's cgroup).
  */
 export function discover(procRoot: string, sysRoot: string): Discovery {
-  const problems = new Problems();
+  // Files read once: their descriptors are not kept past discovery.
+  const files = new OpenFiles();
+  try {
+    return discoverWith(procRoot, sysRoot, new Problems(files));
+  } finally {
+    files.close();
+  }
+}
+
+function discoverWith(procRoot: string, sysRoot: string, problems: Problems): Discovery {
   const cgroupText = readOptional(path.join(procRoot, 'self/cgroup'), problems);
   const memberships = cgroupText === null ? [] : parseProcCgroup(cgroupText);
   if (memberships.length === 0) {

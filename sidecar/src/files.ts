@@ -29,9 +29,14 @@ import * as fs from 'node:fs';
 
 import { parseInteger, parseKeyedLines } from './parse.js';
 
-/** Collects the one-line reasons for whatever could not be read during one reading. */
+/**
+ * Collects the one-line reasons for whatever could not be read during one reading, and
+ * carries the reader's open files that reading goes through.
+ */
 export class Problems {
   readonly messages: string[] = [];
+
+  constructor(readonly files: OpenFiles) {}
 
   add(path: string, problem: string): void {
     this.messages.push(`${path}: ${problem}`);
@@ -50,9 +55,6 @@ const MAX_OPEN_FILES = 64;
  * of the root cgroup, PSI on older kernels), and a failed open costs an exception each time.
  */
 export const MISSING_RECHECK_MS = 60_000;
-const openFiles = new Map<string, number>();
-/** Path → when it was found missing (ms since the epoch). */
-const missingFiles = new Map<string, number>();
 /**
  * Longer than any real cgroup or proc file read here: the largest, /proc/self/mountinfo on a
  * busy Kubernetes node or /proc/stat with thousands of CPUs, stay well under 1 MiB.
@@ -93,45 +95,6 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** The kept descriptor of `path`, opened if need be; null when the file does not exist. */
-function descriptor(path: string): number | null {
-  const kept = openFiles.get(path);
-  if (kept !== undefined) {
-    return kept;
-  }
-  const missingSince = missingFiles.get(path);
-  if (missingSince !== undefined && Date.now() - missingSince < MISSING_RECHECK_MS) {
-    return null;
-  }
-  let fd: number;
-  try {
-    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
-    fd = fs.openSync(path, OPEN_FLAGS);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw error;
-    }
-    bound(missingFiles, () => undefined);
-    missingFiles.set(path, Date.now());
-    return null;
-  }
-  missingFiles.delete(path);
-  let stats: fs.Stats;
-  try {
-    stats = fs.fstatSync(fd);
-  } catch (error) {
-    closeQuietly(fd);
-    throw error;
-  }
-  if (!stats.isFile()) {
-    closeQuietly(fd);
-    throw new RefusedFile(`${fileType(stats)}, not a regular file`);
-  }
-  bound(openFiles, (_path, oldest) => closeQuietly(oldest));
-  openFiles.set(path, fd);
-  return fd;
-}
-
 /**
  * The whole file from offset 0; a short read is its end (regular, proc and kernfs files alike).
  * A file longer than the shared buffer is read into a buffer of its own, dropped afterwards.
@@ -157,33 +120,91 @@ function preadAll(fd: number): string {
 }
 
 /**
- * The file's text, or null when it does not exist. A kept descriptor follows the file, not
- * the path: a removed cgroup's files fail with ENODEV, and then the path is opened once more.
- * (A regular file replaced by a new one would still read the old one; only kernel files are
- * read here, and fixture trees are rewritten in place.)
+ * The descriptors a reader keeps open between readings (see above), and the files it found
+ * missing; owned by one reader, closed with it.
  */
-function readKept(path: string): string | null {
-  const fd = descriptor(path);
-  if (fd === null) {
-    return null;
+export class OpenFiles {
+  /**
+   * The file's text, or null when it does not exist. A kept descriptor follows the file, not
+   * the path: a removed cgroup's files fail with ENODEV, and then the path is opened once more.
+   * (A regular file replaced by a new one would still read the old one; only kernel files are
+   * read here, and fixture trees are rewritten in place.)
+   */
+  read(path: string): string | null {
+    const fd = this._descriptor(path);
+    if (fd === null) {
+      return null;
+    }
+    try {
+      return preadAll(fd);
+    } catch (error) {
+      if (error instanceof RefusedFile) {
+        throw error;
+      }
+      this._open.delete(path);
+      closeQuietly(fd);
+      const reopened = this._descriptor(path);
+      return reopened === null ? null : preadAll(reopened);
+    }
   }
-  try {
-    return preadAll(fd);
-  } catch (error) {
-    if (error instanceof RefusedFile) {
+
+  /** Closes every kept descriptor (a later read opens them again). */
+  close(): void {
+    for (const fd of this._open.values()) {
+      closeQuietly(fd);
+    }
+    this._open.clear();
+    this._missing.clear();
+  }
+
+  /** The kept descriptor of `path`, opened if need be; null when the file does not exist. */
+  private _descriptor(path: string): number | null {
+    const kept = this._open.get(path);
+    if (kept !== undefined) {
+      return kept;
+    }
+    const missingSince = this._missing.get(path);
+    if (missingSince !== undefined && Date.now() - missingSince < MISSING_RECHECK_MS) {
+      return null;
+    }
+    let fd: number;
+    try {
+      // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+      fd = fs.openSync(path, OPEN_FLAGS);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw error;
+      }
+      bound(this._missing, () => undefined);
+      this._missing.set(path, Date.now());
+      return null;
+    }
+    this._missing.delete(path);
+    let stats: fs.Stats;
+    try {
+      stats = fs.fstatSync(fd);
+    } catch (error) {
+      closeQuietly(fd);
       throw error;
     }
-    openFiles.delete(path);
-    closeQuietly(fd);
-    const reopened = descriptor(path);
-    return reopened === null ? null : preadAll(reopened);
+    if (!stats.isFile()) {
+      closeQuietly(fd);
+      throw new RefusedFile(`${fileType(stats)}, not a regular file`);
+    }
+    bound(this._open, (_path, oldest) => closeQuietly(oldest));
+    this._open.set(path, fd);
+    return fd;
   }
+
+  private readonly _open = new Map<string, number>();
+  /** Path → when it was found missing (ms since the epoch). */
+  private readonly _missing = new Map<string, number>();
 }
 
 function readText(path: string, problems: Problems, required: boolean): string | null {
   let text: string | null;
   try {
-    text = readKept(path);
+    text = problems.files.read(path);
   } catch (error) {
     if (error instanceof RefusedFile) {
       problems.add(path, error.message);

@@ -9,13 +9,14 @@ import { readCgroupV2 } from './cgroup-v2.js';
 import { DiskReader } from './disk.js';
 import { discover, type Discovery } from './discovery.js';
 import type { Figures } from './figures.js';
-import { Problems } from './files.js';
+import { OpenFiles, Problems } from './files.js';
 import { readLinuxHost, readMemTotal, readOnlineCpus, readOtherHost } from './host.js';
 import { parseEnvLimits, resolveCpuLimit, resolveMemoryLimit, type EnvLimits } from './limits.js';
 import { NO_PRESSURE } from './pressure.js';
 import type { Reader, ReaderOptions, Reading } from './reading.js';
 
-function describe(error: unknown): string {
+/** An error's message, for a one-line problem. */
+function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -23,7 +24,7 @@ function discoverSafely(options: ReaderOptions): Discovery {
   try {
     return discover(options.procRoot, options.sysRoot);
   } catch (error) {
-    return { kind: 'host', problems: [`cgroup discovery failed (${describe(error)}); using host figures`] };
+    return { kind: 'host', problems: [`cgroup discovery failed (${errorMessage(error)}); using host figures`] };
   }
 }
 
@@ -38,8 +39,14 @@ function measure(discovery: Discovery, options: ReaderOptions, problems: Problem
   }
 }
 
-async function readOnce(discovery: Discovery, env: EnvLimits, disk: DiskReader, options: ReaderOptions): Promise<Reading> {
-  const problems = new Problems();
+async function readOnce(
+  discovery: Discovery,
+  env: EnvLimits,
+  disk: DiskReader,
+  files: OpenFiles,
+  options: ReaderOptions
+): Promise<Reading> {
+  const problems = new Problems(files);
   discovery.problems.forEach((problem) => problems.note(problem));
   // Started first: statfs runs on the thread pool while the cgroup files are read here.
   const diskSample = disk.read(problems);
@@ -94,18 +101,26 @@ function emptyReading(source: Reading['source'], error: string): Reading {
   };
 }
 
-export function createReader(options: ReaderOptions): Reader {
+/** A Reader over the files of /proc and cgroupfs; `close()` releases the descriptors it keeps. */
+export interface FileReader extends Reader {
+  close(): void;
+}
+
+export function createReader(options: ReaderOptions): FileReader {
   const discovery = discoverSafely(options);
   const env = parseEnvLimits(options.env);
   const disk = new DiskReader(options.diskPath);
+  // The descriptors kept open from one reading to the next belong to this reader.
+  const files = new OpenFiles();
   return {
     async read() {
       try {
-        return await readOnce(discovery, env, disk, options);
+        return await readOnce(discovery, env, disk, files, options);
       } catch (error) {
-        return emptyReading(discovery.kind, `reading failed unexpectedly: ${describe(error)}`);
+        return emptyReading(discovery.kind, `reading failed unexpectedly: ${errorMessage(error)}`);
       }
-    }
+    },
+    close: () => files.close()
   };
 }
 

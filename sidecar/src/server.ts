@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ErrorResponse, HistoryResponse, Sample } from '../../src/sample.js';
 import { writeHistory } from './historyStream.js';
-import { toJruMetrics } from './jru.js';
+import { toResourceUsageJson } from './resourceUsageJson.js';
 import type { PrometheusExposition } from './prometheus.js';
 import { HISTORY_SECONDS, type Sampler } from './sampler.js';
 
@@ -149,7 +149,7 @@ export class SidecarServer {
     [
       '/api/metrics/v1',
       (_url, response) =>
-        this.withSample(response, (sample) => sendJson(response, 200, JSON.stringify(toJruMetrics(sample))))
+        this.withSample(response, (sample) => sendJson(response, 200, JSON.stringify(toResourceUsageJson(sample))))
     ],
     ['/metrics', (_url, response) => this.metrics(response)]
   ]);

@@ -9,10 +9,11 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, r
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inCgroups } from './cgroup';
-import { ARTIFACTS, VENV } from './paths';
+import { inCgroups } from '../../test/helpers/cgroup';
+import { ARTIFACTS, VENV } from '../../test/helpers/paths';
 
 export const PLUGIN_ID = 'jupyterlab-cgroup-usage:plugin';
+export const OOM_NOTIFIER_PLUGIN_ID = 'jupyterlab-cgroup-usage:oom-notifier';
 /** Our plugin polling every second (the minimum) instead of 5 s keeps the tests short. */
 export const FAST_REFRESH = { refreshRate: 1000 };
 

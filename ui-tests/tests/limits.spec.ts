@@ -1,18 +1,21 @@
 /**
  * JupyterLab started inside a child cgroup with a 1 GiB memory limit and a 0.5-CPU quota:
  * the status bar shows exactly those limits, and a cell that exceeds the memory limit is
- * OOM-killed by the kernel and the notification tells the user.
+ * OOM-killed by the kernel and the notification tells the user, unless an administrator
+ * disabled the oom-notifier plugin.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CgroupRefused, ChildCgroups } from '../helpers/cgroup';
+import { CgroupRefused, ChildCgroups } from '../../test/helpers/cgroup';
 import { expect, openLab, test } from '../helpers/fixtures';
-import { FAST_REFRESH, startLab, type Lab } from '../helpers/lab';
+import { FAST_REFRESH, OOM_NOTIFIER_PLUGIN_ID, startLab, type Lab } from '../helpers/lab';
 import { createNotebook, openNotebook, runFirstCell } from '../helpers/notebook';
-import { SCREENSHOTS } from '../helpers/paths';
+import { SCREENSHOTS } from '../../test/helpers/paths';
 import { statusItem, waitForFigures } from '../helpers/statusbar';
 
 const GiB = 2 ** 30;
+const EXCEED_LIMIT = `x = b"\\x01" * ${Math.round(1.5 * GiB)}\nprint("survived")`;
+const OOM_NOTIFICATION = '.jp-Notification-Toast-warning, .Toastify__toast';
 
 let cgroups: ChildCgroups | null = null;
 let lab: Lab | null = null;
@@ -57,8 +60,8 @@ test('shows exactly the 1 GiB memory limit and the 0.5-CPU quota', async ({ page
 });
 
 /** The kernel's own count of OOM kills in the cgroup (v1 memory.oom_control, v2 memory.events). */
-function oomKills(): number {
-  for (const dir of cgroups!.dirs) {
+function oomKills(dirs = cgroups!.dirs): number {
+  for (const dir of dirs) {
     for (const file of ['memory.oom_control', 'memory.events']) {
       try {
         const match = /^oom_kill (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
@@ -76,11 +79,11 @@ function oomKills(): number {
 test('a cell exceeding the limit is OOM-killed and the notification appears', async ({ page }) => {
   test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
   const killsBefore = oomKills();
-  await createNotebook(lab!, 'exceed.ipynb', `x = b"\\x01" * ${Math.round(1.5 * GiB)}\nprint("survived")`);
+  await createNotebook(lab!, 'exceed.ipynb', EXCEED_LIMIT);
   await openNotebook(page, lab!, 'exceed.ipynb');
   await waitForFigures(page);
   await runFirstCell(page);
-  const notification = page.locator('.jp-Notification-Toast-warning, .Toastify__toast').filter({
+  const notification = page.locator(OOM_NOTIFICATION).filter({
     hasText: 'killed for exceeding the memory limit (1.0 GiB)'
   });
   await expect(notification).toBeVisible({ timeout: 60000 });
@@ -95,4 +98,36 @@ test('a cell exceeding the limit is OOM-killed and the notification appears', as
   const details = page.locator('.jp-CgroupUsage-details');
   await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(oomKills()));
   await details.screenshot({ path: join(SCREENSHOTS, 'details-oom.png') });
+});
+
+test('with the oom-notifier plugin disabled the kill is counted but no notification comes', async ({ page }) => {
+  test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
+  // A lab of its own: `jupyter labextension disable` writes its own JUPYTER_CONFIG_DIR.
+  const own = new ChildCgroups(`cgroup-usage-e2e-${process.pid}-no-oom-notifier`, { memoryBytes: GiB });
+  const quiet = await startLab({
+    name: 'no-oom-notifier',
+    cgroupDirs: own.dirs,
+    userSettings: FAST_REFRESH,
+    disabledPlugins: [OOM_NOTIFIER_PLUGIN_ID]
+  });
+  try {
+    const killsBefore = oomKills(own.dirs);
+    await createNotebook(quiet, 'exceed.ipynb', EXCEED_LIMIT);
+    await openNotebook(page, quiet, 'exceed.ipynb');
+    await waitForFigures(page);
+    await runFirstCell(page);
+    await expect.poll(() => oomKills(own.dirs), { timeout: 60000 }).toBeGreaterThan(killsBefore);
+    await page.getByRole('button', { name: 'Ok' }).click(); // JupyterLab's "Kernel Restarting" dialog
+
+    // The status item and its details view still work, and the model saw the kill...
+    await statusItem(page).click();
+    const details = page.locator('.jp-CgroupUsage-details');
+    await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(oomKills(own.dirs)));
+    // ...which the notifier would have turned into a toast by the next rendered frames.
+    await page.evaluate(() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await expect(page.locator(OOM_NOTIFICATION)).toHaveCount(0);
+  } finally {
+    await quiet.stop();
+    await own.remove();
+  }
 });

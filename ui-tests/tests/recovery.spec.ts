@@ -5,10 +5,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inSignalMask, tcpListeningPorts, untilPending } from '../../sidecar/test/proc-probe';
+import { inSignalMask, tcpListeningPorts, untilPending } from '../../test/helpers/proc-probe';
 import { expect, openLab, test } from '../helpers/fixtures';
 import { FAST_REFRESH, sidecarOf, startLab } from '../helpers/lab';
-import { ARTIFACTS } from '../helpers/paths';
+import { ARTIFACTS } from '../../test/helpers/paths';
 import { statusItem, waitForFigures } from '../helpers/statusbar';
 
 // The plugin appends a cache-busting query.

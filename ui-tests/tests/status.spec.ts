@@ -6,8 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, openLab, test } from '../helpers/fixtures';
 import { createNotebook, openNotebook, runFirstCell, shutdownKernels } from '../helpers/notebook';
-import { SCREENSHOTS } from '../helpers/paths';
-import { onceInCgroupsOf } from '../helpers/sidecar';
+import { SCREENSHOTS } from '../../test/helpers/paths';
+import { onceInCgroupsOf } from '../../test/helpers/sidecar';
 import { shownFigures, statusItem, waitForFigures } from '../helpers/statusbar';
 
 const MiB = 2 ** 20;

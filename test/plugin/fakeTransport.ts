@@ -1,0 +1,58 @@
+/**
+ * A transport that answers from the test instead of a sidecar: it counts requests, answers
+ * with whatever `answer` returns (a sample or an error) and hands out streams the test drives.
+ */
+import { MessageLoop } from '@lumino/messaging';
+import type { HistoryResponse, Sample } from '../../src/sample';
+import type { IStream, IStreamHandlers, ITransport } from '../../src/tokens';
+import { makeSample } from './samples';
+
+export class FakeStream implements IStream {
+  closed = false;
+  constructor(private readonly _handlers: IStreamHandlers) {}
+  push(sample: Sample): void {
+    this._handlers.onSample(sample);
+  }
+  fail(reason: string): void {
+    this._handlers.onClose(reason);
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export class FakeTransport implements ITransport {
+  metricsRequests = 0;
+  historyRequests: number[] = [];
+  streams: FakeStream[] = [];
+  /** What the next metrics request answers; a new timestamp each time by default. */
+  answer: () => Sample | Error = () => makeSample({ timestamp: 1764160000000 + this.metricsRequests * 1000 });
+  historySamples: Sample[] = [];
+
+  fetchMetrics(): Promise<Sample> {
+    this.metricsRequests++;
+    const answer = this.answer();
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+
+  fetchHistory(seconds: number): Promise<HistoryResponse> {
+    this.historyRequests.push(seconds);
+    return Promise.resolve({ version: 1, intervalMs: 1000, samples: this.historySamples });
+  }
+
+  openStream(handlers: IStreamHandlers): IStream {
+    const stream = new FakeStream(handlers);
+    this.streams.push(stream);
+    return stream;
+  }
+
+  get requestCount(): number {
+    return this.metricsRequests + this.historyRequests.length + this.streams.length;
+  }
+}
+
+/** On jest's fake clock: lets `ms` pass (answers arrive, polls tick), then renders the widgets. */
+export async function settle(ms = 0): Promise<void> {
+  await jest.advanceTimersByTimeAsync(ms);
+  MessageLoop.flush();
+}
