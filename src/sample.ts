@@ -53,6 +53,10 @@ export interface CpuSample {
   usageSeconds: number | null;
   /** nr_throttled / nr_periods over the last interval; null when unknown or no periods elapsed. */
   throttledRatio: number | null;
+  /** Cumulative CFS periods with a quota in force (cpu.stat nr_periods), null if unknown. */
+  periods: number | null;
+  /** Cumulative periods in which the cgroup was throttled (cpu.stat nr_throttled), null if unknown. */
+  throttledPeriods: number | null;
 }
 
 export interface PidsSample {

@@ -307,7 +307,9 @@ export class SidecarServer {
 
   private metrics(response: http.ServerResponse): void | Promise<void> {
     return this.withSample(response, async (sample) => {
-      this.prometheus ??= import('./prometheus.js').then(({ PrometheusExposition }) => new PrometheusExposition());
+      this.prometheus ??= import('./prometheus.js').then(
+        ({ PrometheusExposition, hubLabels }) => new PrometheusExposition(hubLabels(process.env))
+      );
       const prometheus = await this.prometheus;
       send(response, 200, prometheus.contentType, await prometheus.render(sample));
     });
