@@ -4,6 +4,7 @@
  * and gauges, with the JupyterHub labels on every series. The sample is pinned by a one-hour
  * --interval: after its second reading (250 ms after the first) the sidecar serves the same
  * sample until the test ends, and its timestamp, scraped too, proves which one was stored.
+ * The shipped rules (monitoring/) are loaded too, and evaluated on what was scraped.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -123,7 +124,7 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
   before(async () => {
     sidecar = await startSidecar();
     sample = await pinnedSample(sidecar.api);
-    prometheus = await PrometheusServer.start(JOB, [sidecar.scrape]);
+    prometheus = await PrometheusServer.start(JOB, [sidecar.scrape], [join(ROOT, 'monitoring/cgroup-usage.rules.yml')]);
     await prometheus.until('target up', 60_000, async () => (await prometheus.targetHealth()).includes('up'));
     // Everything the last scrape stored (a scrape is stored whole, so the timestamp tells the sample).
     await prometheus.until('the pinned sample stored', 30_000, async () => {
@@ -176,6 +177,17 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
     }
     const info = stored.find((s) => s.metric.__name__ === 'cgroup_usage_info');
     assert.match(info?.metric.version ?? '', /^\d+\.\d+\.\d+/);
+  });
+
+  it("evaluates the shipped recording rules on the scraped series (the memory ratio is the JSON's)", async () => {
+    let ratio: VectorSample[] = [];
+    await prometheus.until('the recording rule evaluated', 30_000, async () => {
+      ratio = await prometheus.query(`session:cgroup_usage_memory_working_set:ratio{job="${JOB}"}`);
+      return ratio.length > 0;
+    });
+    assert.equal(ratio.length, 1);
+    assert.equal(Number(ratio[0]?.value[1]), (sample.memory.used as number) / sample.memory.limit);
+    assert.equal(ratio[0]?.metric.jupyterhub_user, USER);
   });
 
   it('types the counters as counters; rate() over the pinned sample is 0', async () => {
