@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { buildDashboard, dashboardQueries } from '../../monitoring/dashboard.js';
 import type { Sample } from '../../src/sample.js';
 import { PrometheusServer, prometheusUnavailable, type VectorSample } from './prometheus-server.js';
 
@@ -186,8 +187,20 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
       return ratio.length > 0;
     });
     assert.equal(ratio.length, 1);
-    assert.equal(Number(ratio[0]?.value[1]), (sample.memory.used as number) / sample.memory.limit);
+    assert.equal(Number(ratio[0]?.value[1]), (sample.memory.used as number) / (sample.memory.limit as number));
     assert.equal(ratio[0]?.metric.jupyterhub_user, USER);
+  });
+
+  it("answers every query of the Grafana dashboard with data (the drill-down's $user: this sidecar's)", async () => {
+    const queries = dashboardQueries(buildDashboard());
+    assert.ok(queries.length >= 10, `${queries.length} queries`);
+    for (const { panel, expr } of queries) {
+      // What Grafana substitutes: the chosen user, and a rate window of at least four scrapes.
+      const promql = expr.replaceAll('$user', USER).replaceAll('$__rate_interval', '1m');
+      let result: VectorSample[] = [];
+      await prometheus.until(`data for ${panel}: ${promql}`, 30_000, async () => (result = await prometheus.query(promql)).length > 0);
+      assert.ok(result.every((series) => Number.isFinite(Number(series.value[1]))), `${panel}: ${JSON.stringify(result)}`);
+    }
   });
 
   it('types the counters as counters; rate() over the pinned sample is 0', async () => {
