@@ -8,6 +8,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { version } from '../../package.json';
 import type { Sample } from '../../src/sample.js';
+
 type Labels = Record<string, string>;
 /** The series of one metric family in a sample: labels and value (null: not known). */
 type Series = [Labels, number | null][];
@@ -201,18 +202,17 @@ export function hubLabels(env: NodeJS.ProcessEnv): Labels {
 
 export class PrometheusExposition {
   private readonly registry = new Registry();
-
-  /** `labels` go on every series (hubLabels). */
-  constructor(labels: Labels = {}) {
-    this.registry.setDefaultLabels(labels);
-  }
-
   private readonly metrics = FAMILIES.map((family) => {
     const options = { name: family.name, help: family.help, labelNames: family.labelNames ?? [], registers: [this.registry] };
     return { family, metric: family.type === 'counter' ? new Counter(options) : new Gauge(options) };
   });
 
   readonly contentType = this.registry.contentType;
+
+  /** `labels` go on every series (see hubLabels). */
+  constructor(labels: Labels = {}) {
+    this.registry.setDefaultLabels(labels);
+  }
 
   /** The text exposition of `sample`. */
   async render(sample: Sample): Promise<string> {
