@@ -3,8 +3,11 @@
  * /metrics (and nothing else) on that port before any browser asked for anything, and the
  * plugin's authenticated requests reach the same, single sidecar.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, openLab, test } from '../helpers/fixtures';
 import { FAST_REFRESH, freePort, sidecarsOf, startLab, type Lab } from '../helpers/lab';
+import { ARTIFACTS } from '../helpers/paths';
 import { waitForFigures } from '../helpers/statusbar';
 
 let lab: Lab | null = null;
@@ -57,4 +60,39 @@ test('serves /metrics on the port before any browser request, only /metrics, fro
   const shown = await waitForFigures(page);
   expect(shown.memoryUsed).toBeGreaterThan(0);
   expect(sidecarsOf(lab!.pid).map(sidecar => sidecar.pid)).toEqual([before[0].pid]);
+});
+
+test('a malformed CGROUP_USAGE_METRICS_PORT is logged, and the session works as without it', async ({ page }) => {
+  const bad = await startLab({ name: 'scrape-bad-port', userSettings: FAST_REFRESH, env: { CGROUP_USAGE_METRICS_PORT: '94x64' } });
+  try {
+    // No sidecar at start-up: the proxy starts one on the plugin's first request, as usual.
+    expect(sidecarsOf(bad.pid)).toHaveLength(0);
+    await openLab(page, bad);
+    expect((await waitForFigures(page)).memoryUsed).toBeGreaterThan(0);
+    const sidecars = sidecarsOf(bad.pid);
+    expect(sidecars).toHaveLength(1);
+    expect(sidecars[0].args).not.toContain('--metrics-port');
+    expect(readFileSync(join(ARTIFACTS, 'lab-scrape-bad-port.log'), 'utf8')).toContain(
+      "cgroup-usage: CGROUP_USAGE_METRICS_PORT='94x64' is not a port number from 1 to 65535; /metrics is not served for scraping"
+    );
+  } finally {
+    await bad.stop();
+  }
+});
+
+test('the sidecar stops with the Jupyter server (SIGTERM to the server alone) and frees the port', async () => {
+  const [sidecar] = sidecarsOf(lab!.pid);
+  expect(sidecar).toBeDefined();
+  process.kill(lab!.pid, 'SIGTERM');
+  const gone = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  await expect.poll(() => gone(lab!.pid), { timeout: 30_000 }).toBe(true);
+  await expect.poll(() => gone(sidecar.pid), { timeout: 10_000 }).toBe(true);
+  await expect(fetch(`${scrapeUrl}/metrics`)).rejects.toThrow();
 });
