@@ -57,6 +57,8 @@ export interface CpuSample {
   periods: number | null;
   /** Cumulative periods in which the cgroup was throttled (cpu.stat nr_throttled), null if unknown. */
   throttledPeriods: number | null;
+  /** Cumulative time throttled, seconds (cpu.stat throttled_usec, v1 throttled_time), null if unknown. */
+  throttledSeconds: number | null;
 }
 
 export interface PidsSample {

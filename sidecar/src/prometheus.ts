@@ -150,6 +150,12 @@ const FAMILIES: Family[] = [
     series: (s) => unlabelled(s.cpu.throttledPeriods)
   },
   {
+    name: 'cgroup_usage_cpu_cfs_throttled_seconds_total',
+    help: 'Time the cgroup was throttled (cpu.stat throttled_usec, throttled_time on v1).',
+    type: 'counter',
+    series: (s) => unlabelled(s.cpu.throttledSeconds)
+  },
+  {
     name: 'cgroup_usage_pids_current',
     help: 'Tasks in the cgroup.',
     type: 'gauge',

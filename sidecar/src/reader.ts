@@ -71,7 +71,8 @@ async function readOnce(discovery: Discovery, env: EnvLimits, disk: DiskReader, 
       hostCpus,
       usageSeconds: figures.cpu.usageSeconds,
       periods: figures.cpu.periods,
-      throttledPeriods: figures.cpu.throttledPeriods
+      throttledPeriods: figures.cpu.throttledPeriods,
+      throttledSeconds: figures.cpu.throttledSeconds
     },
     pids: figures.pids,
     pressure: figures.pressure,
@@ -86,7 +87,7 @@ function emptyReading(source: Reading['source'], error: string): Reading {
   return {
     source,
     memory: { used: null, usage: null, cache: null, limit: null, limitSource: 'host', swap: null, oomKills: null },
-    cpu: { limit: cpus, limitSource: 'host', hostCpus: cpus, usageSeconds: null, periods: null, throttledPeriods: null },
+    cpu: { limit: cpus, limitSource: 'host', hostCpus: cpus, usageSeconds: null, periods: null, throttledPeriods: null, throttledSeconds: null },
     pids: { current: null, max: null },
     pressure: NO_PRESSURE,
     disk: null,

@@ -46,8 +46,8 @@ export function assertContractSample(value: unknown): Sample {
     numberOrNull(sample.memory[field], `memory.${field}`);
   }
   assert.ok(LIMIT_SOURCES.includes(sample.memory.limitSource), `memory.limitSource: ${sample.memory.limitSource}`);
-  keys(sample.cpu, ['used', 'limit', 'limitSource', 'hostCpus', 'usageSeconds', 'throttledRatio', 'periods', 'throttledPeriods'], 'cpu');
-  for (const field of ['used', 'usageSeconds', 'throttledRatio', 'periods', 'throttledPeriods'] as const) {
+  keys(sample.cpu, ['used', 'limit', 'limitSource', 'hostCpus', 'usageSeconds', 'throttledRatio', 'periods', 'throttledPeriods', 'throttledSeconds'], 'cpu');
+  for (const field of ['used', 'usageSeconds', 'throttledRatio', 'periods', 'throttledPeriods', 'throttledSeconds'] as const) {
     numberOrNull(sample.cpu[field], `cpu.${field}`);
   }
   assert.ok(typeof sample.cpu.limit === 'number' && sample.cpu.limit > 0, `cpu.limit: ${sample.cpu.limit}`);

@@ -88,6 +88,7 @@ function expectedSeries(sample: Sample): Expected[] {
     ['cgroup_usage_cpu_host_cpus', {}, sample.cpu.hostCpus],
     ['cgroup_usage_cpu_cfs_periods_total', {}, sample.cpu.periods],
     ['cgroup_usage_cpu_cfs_throttled_periods_total', {}, sample.cpu.throttledPeriods],
+    ['cgroup_usage_cpu_cfs_throttled_seconds_total', {}, sample.cpu.throttledSeconds],
     ['cgroup_usage_pids_current', {}, sample.pids.current],
     ['cgroup_usage_pids_max', {}, sample.pids.max],
     [

@@ -55,6 +55,7 @@ describe('toSample', () => {
       'periods',
       'throttledPeriods',
       'throttledRatio',
+      'throttledSeconds',
       'usageSeconds',
       'used'
     ]);

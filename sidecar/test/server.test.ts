@@ -250,6 +250,7 @@ describe('HTTP and WebSocket server (TCP)', () => {
     assert.equal(value('cgroup_usage_cpu_cfs_periods_total'), sample.cpu.periods);
     assert.equal(value('cgroup_usage_cpu_cfs_throttled_periods_total'), sample.cpu.throttledPeriods);
     assert.equal(type.get('cgroup_usage_cpu_cfs_throttled_periods_total'), 'counter');
+    assert.equal(value('cgroup_usage_cpu_cfs_throttled_seconds_total'), sample.cpu.throttledSeconds);
     assert.equal(samples.find((s) => /used_cores|throttled_ratio/.test(s.name)), undefined);
     assert.equal(value('cgroup_usage_pressure_ratio', { resource: 'cpu', kind: 'some', scope: 'cgroup', window: '10s' }), 0.015);
     assert.equal(value('cgroup_usage_pressure_cpu_waiting_seconds_total', { scope: 'cgroup' }), 2);
@@ -297,7 +298,7 @@ describe('HTTP and WebSocket server (TCP)', () => {
     class NoQuotaReader extends FakeReader {
       override async read(): Promise<Reading> {
         const reading = await super.read();
-        return { ...reading, cpu: { ...reading.cpu, periods: null, throttledPeriods: null } };
+        return { ...reading, cpu: { ...reading.cpu, periods: null, throttledPeriods: null, throttledSeconds: null } };
       }
     }
     const noQuota = new Harness(new NoQuotaReader());
@@ -309,6 +310,7 @@ describe('HTTP and WebSocket server (TCP)', () => {
       assert.ok(samples.some((s) => s.name === 'cgroup_usage_cpu_usage_seconds_total'));
       assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_periods_total'), undefined);
       assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_throttled_periods_total'), undefined);
+      assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_throttled_seconds_total'), undefined);
     } finally {
       await noQuota.close();
     }

@@ -41,6 +41,7 @@ export function makeSample(parts: ISampleParts = {}): Sample {
       throttledRatio: 0.25,
       periods: 4000,
       throttledPeriods: 1000,
+      throttledSeconds: 25,
       ...parts.cpu
     },
     pids: { current: 42, max: 4096 },
