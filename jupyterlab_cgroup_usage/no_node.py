@@ -61,6 +61,9 @@ def serve_reason(socket_path, reason, seconds=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unix-socket", required=True)
+    # Given when scraping is on (scrape.py); without Node.js there is nothing to scrape, so unused.
+    parser.add_argument("--metrics-port")
+    parser.add_argument("--metrics-address")
     args = parser.parse_args()
     serve_reason(args.unix_socket, REASON)
 

@@ -3,7 +3,8 @@
 Every request to <base_url>cgroup-usage/... is authenticated by Jupyter, then proxied to the
 sidecar listening on a Unix socket in a private temporary directory, so nothing else on the
 machine can reach it. The sidecar starts on the first request, through launcher.py, which
-restarts it after any death but backs off when it keeps dying at start-up.
+restarts it after any death but backs off when it keeps dying at start-up; or, when a
+Prometheus is to scrape it, with the Jupyter server (scrape.py).
 """
 
 import os
@@ -11,6 +12,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from . import scrape
 
 SIDECAR_BUNDLE = Path(__file__).parent / "sidecar" / "cgroup-usage-sidecar.js"
 
@@ -38,12 +41,12 @@ def accepts_flag(node, flag):
     return probe.returncode == 0
 
 
-def sidecar_command():
-    """The sidecar's command line (what the launcher finally runs)."""
+def sidecar_command(unix_socket="{unix_socket}"):
+    """The sidecar's command line (what the launcher finally runs); jupyter-server-proxy fills in the socket."""
     node = find_node()
     if node is None:
         # Answer every request with the reason, so the plugin shows it instead of failing blind.
-        return [sys.executable, "-m", "jupyterlab_cgroup_usage.no_node", "--unix-socket", "{unix_socket}"]
+        return [sys.executable, "-m", "jupyterlab_cgroup_usage.no_node", "--unix-socket", unix_socket]
     # --jitless: V8 interprets instead of compiling to machine code. A sample is a few
     # hundred lines of JavaScript a second, so CPU stays about the same (0.21 against 0.17 %
     # of one core, side by side); with the JIT, Node 24's RSS grew from 61 to 69 MB over 10
@@ -59,18 +62,23 @@ def sidecar_command():
     # SIGUSR1 must not open the inspector (Node 22.14/23.7+; older ones: the sidecar's own listener).
     if accepts_flag(node, "--disable-sigusr1"):
         flags.append("--disable-sigusr1")
-    return [node, *flags, str(SIDECAR_BUNDLE), "--unix-socket", "{unix_socket}"]
+    return [node, *flags, str(SIDECAR_BUNDLE), "--unix-socket", unix_socket]
 
 
-def launcher_command():
+def launcher_command(unix_socket="{unix_socket}"):
     """What jupyter-server-proxy runs: the launcher (restart backoff, no NODE_OPTIONS), then the sidecar."""
-    return [sys.executable, "-m", "jupyterlab_cgroup_usage.launcher", *sidecar_command()]
+    return [sys.executable, "-m", "jupyterlab_cgroup_usage.launcher", *sidecar_command(unix_socket)]
 
 
 def setup_cgroup_usage():
+    try:
+        scraped = scrape.scrape_target() is not None
+    except ValueError:
+        scraped = False  # scrape.py logs why; the proxy starts the sidecar as usual
+    # When scraped, the server extension in scrape.py runs the sidecar: only forward to its socket.
+    process = {"unix_socket": scrape.socket_path()} if scraped else {"command": launcher_command(), "unix_socket": True}
     return {
-        "command": launcher_command(),
-        "unix_socket": True,
+        **process,
         # A cold Node start on a busy machine can take several seconds (the default is 5).
         "timeout": 30,
         "absolute_url": False,

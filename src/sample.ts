@@ -54,6 +54,12 @@ export interface CpuSample {
   usageSeconds: number | null;
   /** nr_throttled / nr_periods over the last interval; null when unknown or no periods elapsed. */
   throttledRatio: number | null;
+  /** Cumulative CFS periods with a quota in force (cpu.stat nr_periods), null if unknown. */
+  periods: number | null;
+  /** Cumulative periods in which the cgroup was throttled (cpu.stat nr_throttled), null if unknown. */
+  throttledPeriods: number | null;
+  /** Cumulative time throttled, seconds (cpu.stat throttled_usec, v1 throttled_time), null if unknown. */
+  throttledSeconds: number | null;
 }
 
 export interface PidsSample {
@@ -173,8 +179,9 @@ export function sampleProblems(value: unknown): string[] {
     }
     oneOf(memory.limitSource, LIMIT_SOURCES, 'memory.limitSource');
   }
-  if (object(cpu, 'cpu', ['used', 'limit', 'limitSource', 'hostCpus', 'usageSeconds', 'throttledRatio'])) {
-    for (const field of ['used', 'usageSeconds', 'throttledRatio']) {
+  const cpuNumbers = ['usageSeconds', 'throttledRatio', 'periods', 'throttledPeriods', 'throttledSeconds'];
+  if (object(cpu, 'cpu', ['used', 'limit', 'limitSource', 'hostCpus', ...cpuNumbers])) {
+    for (const field of ['used', ...cpuNumbers]) {
       numberOrNull(cpu[field], `cpu.${field}`);
     }
     for (const field of ['limit', 'hostCpus']) {

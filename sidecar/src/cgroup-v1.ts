@@ -79,6 +79,7 @@ function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
   const quota = cpu && readQuota(cpu, problems);
   // Throttling is accounted where the quota is (usage stays the own cgroup's, from cpuacct).
   const cpuStat = quota && readKeyed(`${quota.holder}/cpu.stat`, problems, false);
+  const throttledNs = cpuStat?.get('throttled_time') ?? null;
   return {
     usageSeconds,
     quota: quota?.cores ?? Infinity,
@@ -87,7 +88,8 @@ function readCpu(controllers: Controllers, problems: Problems): CpuFigures {
         ? null
         : readParsed(`${cpuset.dir}/cpuset.effective_cpus`, problems, false, parseCpuListSize, 'a CPU list'),
     periods: cpuStat?.get('nr_periods') ?? null,
-    throttledPeriods: cpuStat?.get('nr_throttled') ?? null
+    throttledPeriods: cpuStat?.get('nr_throttled') ?? null,
+    throttledSeconds: throttledNs === null ? null : throttledNs / 1e9
   };
 }
 

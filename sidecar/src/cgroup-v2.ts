@@ -33,6 +33,7 @@ export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScop
   );
   // nr_periods/nr_throttled exist only where the cpu controller is enabled.
   const throttling = quota.holder === cgroup.dir ? cpuStat : readKeyed(`${quota.holder}/cpu.stat`, problems, true);
+  const throttledUsec = throttling.get('throttled_usec');
 
   return {
     memory: {
@@ -50,7 +51,8 @@ export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScop
       quota: quota.cores,
       cpusetSize: readParsed(file('cpuset.cpus.effective'), problems, false, parseCpuListSize, 'a CPU list'),
       periods: throttling.get('nr_periods'),
-      throttledPeriods: throttling.get('nr_throttled')
+      throttledPeriods: throttling.get('nr_throttled'),
+      throttledSeconds: throttledUsec === null ? null : throttledUsec / 1e6
     },
     pids: {
       current: readParsed(file('pids.current'), problems, false, parsePidCount, 'a task count'),

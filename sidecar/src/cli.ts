@@ -31,7 +31,10 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
   const sampler = new Sampler(reader, options.intervalMs);
   const server = new SidecarServer(sampler);
   sampler.start();
-  const listening = server.listen(options.listen);
+  const scrape = options.scrape;
+  const listening = server
+    .listen(options.listen)
+    .then(async (where) => (scrape ? [where, await server.listenScrape(scrape.host, scrape.port)] : [where]));
   // Handlers go in before anything is printed: whoever reads "listening on" may signal at once.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -50,7 +53,7 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => stop(signal));
   }
-  let where: string;
+  let where: string[];
   try {
     where = await listening;
   } catch (error) {
@@ -58,7 +61,10 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
     process.exit(1);
   }
   installLastResort((line) => stderrLine(`${NAME}: ${line}`));
-  process.stderr.write(`${NAME}: listening on ${where}\n`);
+  process.stderr.write(`${NAME}: listening on ${where[0]}\n`);
+  if (where[1] !== undefined) {
+    process.stderr.write(`${NAME}: serving /metrics for scraping on ${where[1]}\n`);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {

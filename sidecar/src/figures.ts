@@ -25,6 +25,7 @@ export interface CpuFigures {
   cpusetSize: number | null;
   periods: number | null;
   throttledPeriods: number | null;
+  throttledSeconds: number | null;
 }
 
 export interface Figures {

@@ -68,7 +68,7 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
       limit: Infinity,
       hostTotal: total
     },
-    cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null },
+    cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null, throttledSeconds: null },
     pids: { current: null, max: null },
     pressure: readPressure((resource) => path.join(procRoot, 'pressure', resource), 'machine', problems)
   };
@@ -91,7 +91,7 @@ export async function readOtherHost(problems: Problems): Promise<Figures> {
   const inUse = total - os.freemem();
   return {
     memory: { used: inUse, usage: inUse, cache: null, swap: null, oomKills: null, limit: Infinity, hostTotal: total },
-    cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null },
+    cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null, throttledSeconds: null },
     pids: { current: null, max: null },
     pressure: NO_PRESSURE
   };

@@ -14,6 +14,9 @@ Samples this container's CPU and memory from its cgroup files and serves them.
   --unix-socket PATH   listen on a Unix socket (mode 0600)
   --port N             listen on TCP port N (default 0: any free port)
   --host H             TCP address to listen on (default 127.0.0.1)
+  --metrics-port N     also serve /metrics (and only it) on TCP port N, for a Prometheus
+                       scrape without Jupyter's login (0: any free port)
+  --metrics-address H  address of --metrics-port (default 127.0.0.1)
   --interval MS        sampling interval in milliseconds (default 1000)
   --proc-root DIR      read /proc from DIR (default /proc)
   --sys-root DIR       read /sys from DIR (default /sys)
@@ -35,6 +38,8 @@ export interface CliOptions {
   help: boolean;
   once: boolean;
   listen: ListenTarget;
+  /** The scrape-only listener, if asked for. */
+  scrape: { host: string; port: number } | null;
   intervalMs: number;
   procRoot: string;
   sysRoot: string;
@@ -81,6 +86,8 @@ export function parseOptions(argv: string[]): CliOptions {
         'unix-socket': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-address': { type: 'string' },
         interval: { type: 'string' },
         'proc-root': { type: 'string' },
         'sys-root': { type: 'string' },
@@ -101,6 +108,14 @@ export function parseOptions(argv: string[]): CliOptions {
   if (values.host === '') {
     throw new UsageError('--host: expected an address');
   }
+  const metricsPort = values['metrics-port'];
+  const metricsAddress = values['metrics-address'];
+  if (metricsAddress !== undefined && metricsPort === undefined) {
+    throw new UsageError('--metrics-address: needs --metrics-port');
+  }
+  if (metricsAddress === '') {
+    throw new UsageError('--metrics-address: expected an address');
+  }
   const listen: ListenTarget =
     socket !== undefined
       ? { unixSocket: socket }
@@ -109,6 +124,10 @@ export function parseOptions(argv: string[]): CliOptions {
     help: values.help ?? false,
     once: values.once ?? false,
     listen,
+    scrape:
+      metricsPort === undefined
+        ? null
+        : { host: metricsAddress ?? '127.0.0.1', port: wholeNumber('metrics-port', metricsPort, 0, 65535) },
     intervalMs: wholeNumber('interval', values.interval ?? '1000', MIN_INTERVAL_MS, MAX_INTERVAL_MS),
     procRoot: directory('proc-root', values['proc-root'] ?? '/proc'),
     sysRoot: directory('sys-root', values['sys-root'] ?? '/sys'),

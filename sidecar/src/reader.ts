@@ -78,7 +78,8 @@ async function readOnce(
       hostCpus,
       usageSeconds: figures.cpu.usageSeconds,
       periods: figures.cpu.periods,
-      throttledPeriods: figures.cpu.throttledPeriods
+      throttledPeriods: figures.cpu.throttledPeriods,
+      throttledSeconds: figures.cpu.throttledSeconds
     },
     pids: figures.pids,
     pressure: figures.pressure,
@@ -93,7 +94,7 @@ function emptyReading(source: Reading['source'], error: string): Reading {
   return {
     source,
     memory: { used: null, usage: null, cache: null, limit: null, limitSource: 'host', swap: null, oomKills: null },
-    cpu: { limit: cpus, limitSource: 'host', hostCpus: cpus, usageSeconds: null, periods: null, throttledPeriods: null },
+    cpu: { limit: cpus, limitSource: 'host', hostCpus: cpus, usageSeconds: null, periods: null, throttledPeriods: null, throttledSeconds: null },
     pids: { current: null, max: null },
     pressure: NO_PRESSURE,
     disk: null,

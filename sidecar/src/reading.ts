@@ -16,12 +16,7 @@ export interface ReaderOptions {
   env: Record<string, string | undefined>;
 }
 
-export interface CpuReading extends Omit<CpuSample, 'used' | 'throttledRatio'> {
-  /** Cumulative CFS periods (v2 cpu.stat nr_periods, v1 cpu.stat nr_periods), null if unknown. */
-  periods: number | null;
-  /** Cumulative throttled periods (nr_throttled), null if unknown. */
-  throttledPeriods: number | null;
-}
+export type CpuReading = Omit<CpuSample, 'used' | 'throttledRatio'>;
 
 export interface Reading extends Omit<Sample, 'version' | 'timestamp' | 'cpu'> {
   cpu: CpuReading;

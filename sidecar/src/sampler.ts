@@ -59,9 +59,9 @@ function rate(
  * cpu.used = Δ usageSeconds / Δ elapsed seconds, throttledRatio = Δ nr_throttled / Δ nr_periods.
  */
 export function toSample(previous: TimedReading | null, current: TimedReading, timestamp: number): Sample {
-  const { periods, throttledPeriods, ...cpu } = current.reading.cpu;
+  const cpu = current.reading.cpu;
   const before = previous?.reading.cpu;
-  const throttledRatio = rate(before?.throttledPeriods, throttledPeriods, before?.periods, periods);
+  const throttledRatio = rate(before?.throttledPeriods, cpu.throttledPeriods, before?.periods, cpu.periods);
   return {
     version: 1,
     timestamp,

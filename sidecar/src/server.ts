@@ -125,6 +125,13 @@ async function removeStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
+/** `http://host:port` of a listening TCP server. */
+function tcpWhere(server: http.Server): string {
+  const address = server.address() as net.AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
 export class SidecarServer {
   private readonly sampler: Sampler;
   private readonly httpServer = http.createServer(
@@ -135,7 +142,12 @@ export class SidecarServer {
       requestTimeout: HEADERS_TIMEOUT_MS,
       connectionsCheckingInterval: 1000
     },
-    (request, response) => void this.handle(request, response)
+    (request, response) => void this.handle(this.routes, request, response)
+  );
+  /** The scrape listener (--metrics-port): `/metrics` only, so nothing else is readable without Jupyter's login. */
+  private readonly scrapeServer = http.createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    (request, response) => void this.handle(this.scrapeRoutes, request, response)
   );
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   /** Loaded on the first scrape: prom-client costs several MB of RSS that most sidecars never need. */
@@ -153,6 +165,7 @@ export class SidecarServer {
     ],
     ['/metrics', (_url, response) => this.metrics(response)]
   ]);
+  private readonly scrapeRoutes = new Map<string, Route>([['/metrics', (_url, response) => this.metrics(response)]]);
   private socketPath: string | null = null;
   private jsonCache: { sample: Sample; json: string } | null = null;
   private readonly limits: ServerLimits;
@@ -188,9 +201,14 @@ export class SidecarServer {
     }
     this.httpServer.listen(target.port, target.host);
     await once(this.httpServer, 'listening');
-    const address = this.httpServer.address() as net.AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return tcpWhere(this.httpServer);
+  }
+
+  /** Serves `/metrics` alone on a TCP port as well; resolves to where, e.g. `http://127.0.0.1:9100`. */
+  async listenScrape(host: string, port: number): Promise<string> {
+    this.scrapeServer.listen(port, host);
+    await once(this.scrapeServer, 'listening');
+    return tcpWhere(this.scrapeServer);
   }
 
   /** Stops listening, disconnects every client and removes the socket file. */
@@ -201,11 +219,13 @@ export class SidecarServer {
       client.terminate();
     }
     this.wss.close();
-    if (this.httpServer.listening) {
-      const closed = once(this.httpServer, 'close');
-      this.httpServer.close();
-      this.httpServer.closeAllConnections();
-      await closed;
+    for (const server of [this.httpServer, this.scrapeServer]) {
+      if (server.listening) {
+        const closed = once(server, 'close');
+        server.close();
+        server.closeAllConnections();
+        await closed;
+      }
     }
     if (this.socketPath !== null) {
       await unlink(this.socketPath).catch(() => undefined);
@@ -222,14 +242,14 @@ export class SidecarServer {
     return this.jsonCache.json;
   }
 
-  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  private async handle(routes: Map<string, Route>, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const target = routePath(request.url);
     if (target === null) {
       sendError(response, 400, 'malformed request target');
       return;
     }
     const { url, path } = target;
-    const route = this.routes.get(path);
+    const route = routes.get(path);
     if (route === undefined) {
       sendError(response, 404, `no such route: ${path}`);
       return;
@@ -287,7 +307,9 @@ export class SidecarServer {
 
   private metrics(response: http.ServerResponse): void | Promise<void> {
     return this.withSample(response, async (sample) => {
-      this.prometheus ??= import('./prometheus.js').then(({ PrometheusExposition }) => new PrometheusExposition());
+      this.prometheus ??= import('./prometheus.js').then(
+        ({ PrometheusExposition, hubLabels }) => new PrometheusExposition(hubLabels(process.env))
+      );
       const prometheus = await this.prometheus;
       send(response, 200, prometheus.contentType, await prometheus.render(sample));
     });

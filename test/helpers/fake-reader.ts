@@ -26,7 +26,8 @@ export function fakeReading(step: number): Reading {
       hostCpus: 2,
       usageSeconds: 10 + step * 0.25,
       periods: 100 + step * 10,
-      throttledPeriods: 5 + step * 2
+      throttledPeriods: 5 + step * 2,
+      throttledSeconds: 0.5 + step * 0.125
     },
     pids: { current: 7, max: 4096 },
     pressure: {

@@ -39,6 +39,9 @@ export function makeSample(parts: ISampleParts = {}): Sample {
       hostCpus: 16,
       usageSeconds: 123.45,
       throttledRatio: 0.25,
+      periods: 4000,
+      throttledPeriods: 1000,
+      throttledSeconds: 25,
       ...parts.cpu
     },
     pids: { current: 42, max: 4096 },

@@ -44,7 +44,7 @@ describe('toSample', () => {
     assert.equal(sample.cpu.throttledRatio, 0.2);
   });
 
-  it('copies every other field of the reading and drops the raw period counters', () => {
+  it('copies every other field of the reading, the cumulative period counters included', () => {
     const sample = toSample(timed(0, 1), timed(1, 2), 7);
     const { cpu, ...rest } = fakeReading(1);
     assert.deepEqual({ ...sample, cpu: undefined }, { version: 1, timestamp: 7, ...rest, cpu: undefined });
@@ -52,11 +52,16 @@ describe('toSample', () => {
       'hostCpus',
       'limit',
       'limitSource',
+      'periods',
+      'throttledPeriods',
       'throttledRatio',
+      'throttledSeconds',
       'usageSeconds',
       'used'
     ]);
     assert.equal(sample.cpu.limit, cpu.limit);
+    assert.equal(sample.cpu.periods, cpu.periods);
+    assert.equal(sample.cpu.throttledPeriods, cpu.throttledPeriods);
   });
 
   it('gives no throttled ratio when no period elapsed or the counters are unknown', () => {

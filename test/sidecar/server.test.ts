@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { WebSocket } from 'ws';
 import type { HistoryResponse, Sample } from '../../src/sample.js';
+import { hubLabels, PrometheusExposition } from '../../sidecar/src/prometheus.js';
 import { toResourceUsageJson } from '../../sidecar/src/resourceUsageJson.js';
 import { Sampler } from '../../sidecar/src/sampler.js';
 import { SidecarServer, type ServerLimits } from '../../sidecar/src/server.js';
@@ -239,21 +240,34 @@ describe('HTTP and WebSocket server (TCP)', () => {
     const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     assert.equal(value('cgroup_usage_memory_working_set_bytes'), sample.memory.used);
-    assert.equal(value('cgroup_usage_memory_limit_bytes', { source: 'cgroup' }), 512 * MiB);
-    assert.equal(value('cgroup_usage_memory_oom_kills_total'), 2);
-    assert.equal(type.get('cgroup_usage_memory_oom_kills_total'), 'counter');
+    assert.equal(value('cgroup_usage_spec_memory_limit_bytes'), 512 * MiB);
+    assert.equal(value('cgroup_usage_oom_events_total'), 2);
+    assert.equal(type.get('cgroup_usage_oom_events_total'), 'counter');
     assert.equal(value('cgroup_usage_cpu_usage_seconds_total'), sample.cpu.usageSeconds);
-    assert.equal(value('cgroup_usage_cpu_limit_cores', { source: 'cgroup' }), 0.5);
-    assert.equal(value('cgroup_usage_cpu_used_cores'), sample.cpu.used);
-    assert.equal(value('cgroup_usage_cpu_throttled_ratio'), 0.2);
+    assert.equal(type.get('cgroup_usage_cpu_usage_seconds_total'), 'counter');
+    assert.equal(value('cgroup_usage_spec_cpu_limit_cores'), 0.5);
+    // The kernel's cumulative counters, not the sampler's rates.
+    assert.equal(value('cgroup_usage_cpu_cfs_periods_total'), sample.cpu.periods);
+    assert.equal(value('cgroup_usage_cpu_cfs_throttled_periods_total'), sample.cpu.throttledPeriods);
+    assert.equal(type.get('cgroup_usage_cpu_cfs_throttled_periods_total'), 'counter');
+    assert.equal(value('cgroup_usage_cpu_cfs_throttled_seconds_total'), sample.cpu.throttledSeconds);
+    assert.equal(samples.find((s) => /used_cores|throttled_ratio/.test(s.name)), undefined);
     assert.equal(value('cgroup_usage_pressure_ratio', { resource: 'cpu', kind: 'some', scope: 'cgroup', window: '10s' }), 0.015);
-    assert.equal(value('cgroup_usage_pressure_stalled_seconds_total', { resource: 'cpu', kind: 'some' }), 2);
+    assert.equal(value('cgroup_usage_pressure_cpu_waiting_seconds_total', { scope: 'cgroup' }), 2);
+    assert.equal(type.get('cgroup_usage_pressure_cpu_waiting_seconds_total'), 'counter');
     assert.equal(value('cgroup_usage_disk_total_bytes', { path: '/home/jovyan' }), 4000);
-    assert.equal(value('cgroup_usage_info', { source: 'cgroup-v1' }), 1);
+    assert.equal(
+      value('cgroup_usage_info', { source: 'cgroup-v1', memory_limit_source: 'cgroup', cpu_limit_source: 'cgroup' }),
+      1
+    );
+    assert.match(samples.find((s) => s.name === 'cgroup_usage_info')?.labels.version ?? '', /^\d+\.\d+\.\d+/);
     assert.equal(value('cgroup_usage_sample_timestamp_seconds'), sample.timestamp / 1000);
     assert.equal(value('cgroup_usage_read_errors'), 1);
     // What the sample does not know is absent, not 0: the memory pressure of this sample is null.
     assert.equal(value('cgroup_usage_pressure_ratio', { resource: 'memory' }), undefined);
+    assert.equal(value('cgroup_usage_pressure_memory_waiting_seconds_total'), undefined);
+    // Without JUPYTERHUB_USER / JUPYTERHUB_SERVER_NAME there is no such label.
+    assert.equal(samples.find((s) => 'jupyterhub_user' in s.labels || 'jupyterhub_server_name' in s.labels), undefined);
     const lint = await promtool(text);
     if (lint.found) {
       assert.ok(lint.ok, `promtool check metrics: ${lint.output}`);
@@ -262,12 +276,44 @@ describe('HTTP and WebSocket server (TCP)', () => {
     }
   });
 
-  it('leaves a null figure out of /metrics instead of exposing 0', async () => {
+  it('labels every series with the JupyterHub user and server name of the environment, when set', async () => {
     const sample = await harness.takeSample();
-    assert.equal(sample.cpu.used, null); // first sample: no CPU in use yet
-    const { samples } = parseExposition(await (await fetch(`${base}/metrics`)).text());
-    assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_used_cores'), undefined);
-    assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_throttled_ratio'), undefined);
+    const exposition = new PrometheusExposition(hubLabels({ JUPYTERHUB_USER: 'al"ice', JUPYTERHUB_SERVER_NAME: 'gpu' }));
+    const text = await exposition.render(sample);
+    const { samples } = parseExposition(text);
+    assert.ok(samples.length > 15, `${samples.length} series`);
+    for (const { name, labels } of samples) {
+      assert.equal(labels.jupyterhub_user, 'al\\"ice', name);
+      assert.equal(labels.jupyterhub_server_name, 'gpu', name);
+    }
+    // The default server's name is empty: no label rather than an empty one.
+    assert.deepEqual(hubLabels({ JUPYTERHUB_USER: 'bob', JUPYTERHUB_SERVER_NAME: '' }), { jupyterhub_user: 'bob' });
+    assert.deepEqual(hubLabels({}), {});
+    const lint = await promtool(text);
+    assert.ok(!lint.found || lint.ok, `promtool check metrics: ${lint.output}`);
+  });
+
+  it('leaves a null figure out of /metrics instead of exposing 0', async () => {
+    /** A cgroup without a CPU quota: no period counters. */
+    class NoQuotaReader extends FakeReader {
+      override async read(): Promise<Reading> {
+        const reading = await super.read();
+        return { ...reading, cpu: { ...reading.cpu, periods: null, throttledPeriods: null, throttledSeconds: null } };
+      }
+    }
+    const noQuota = new Harness(new NoQuotaReader());
+    try {
+      const where = await noQuota.server.listen({ host: '127.0.0.1', port: 0 });
+      const sample = await noQuota.takeSample();
+      assert.equal(sample.cpu.periods, null);
+      const { samples } = parseExposition(await (await fetch(`${where}/metrics`)).text());
+      assert.ok(samples.some((s) => s.name === 'cgroup_usage_cpu_usage_seconds_total'));
+      assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_periods_total'), undefined);
+      assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_throttled_periods_total'), undefined);
+      assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_throttled_seconds_total'), undefined);
+    } finally {
+      await noQuota.close();
+    }
   });
 
   it('answers 404 with a JSON error for unknown paths', async () => {

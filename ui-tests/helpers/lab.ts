@@ -43,7 +43,7 @@ export interface Lab extends LabInfo {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -171,6 +171,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 
 /** The sidecar process a lab launched: its pid and its command line. */
 export function sidecarOf(labPid: number): { pid: number; args: string[] } | null {
+  return sidecarsOf(labPid)[0] ?? null;
+}
+
+/** Every sidecar process a lab launched (there should be one at most). */
+export function sidecarsOf(labPid: number): { pid: number; args: string[] }[] {
+  const found: { pid: number; args: string[] }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) {
       continue;
@@ -179,11 +185,11 @@ export function sidecarOf(labPid: number): { pid: number; args: string[] } | nul
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
       const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
       if (ppid === labPid && args.some(arg => arg.endsWith('cgroup-usage-sidecar.js'))) {
-        return { pid: Number(entry), args };
+        found.push({ pid: Number(entry), args });
       }
     } catch {
       // the process went away while we looked
     }
   }
-  return null;
+  return found;
 }
