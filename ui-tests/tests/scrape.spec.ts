@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, openLab, test } from '../helpers/fixtures';
 import { FAST_REFRESH, freePort, sidecarsOf, startLab, type Lab } from '../helpers/lab';
-import { ARTIFACTS } from '../helpers/paths';
+import { ARTIFACTS } from '../../test/helpers/paths';
 import { waitForFigures } from '../helpers/statusbar';
 
 let lab: Lab | null = null;
