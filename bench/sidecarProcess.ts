@@ -27,7 +27,7 @@ export async function startSidecar(command: string[], options: StartOptions = {}
       stderr += chunk.toString();
       if (stderr.includes('listening on unix:')) resolvePromise();
     });
-    child.once('exit', (code) => reject(new Error(`the sidecar exited with ${code}: ${stderr}`)));
+    child.once('exit', code => reject(new Error(`the sidecar exited with ${code}: ${stderr}`)));
   });
   return child;
 }
@@ -55,13 +55,17 @@ export interface TimedAnswer {
 /** One GET over the socket; resolves with its time and body when it answered 200, null on anything else or after `timeoutMs`. */
 export function timedGet(socketPath: string, path: string, timeoutMs: number): Promise<TimedAnswer | null> {
   const start = performance.now();
-  return new Promise((resolvePromise) => {
-    const request = http.get({ socketPath, path, timeout: timeoutMs }, (response) => {
+  return new Promise(resolvePromise => {
+    const request = http.get({ socketPath, path, timeout: timeoutMs }, response => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const body = Buffer.concat(chunks);
-        resolvePromise(response.statusCode === 200 ? { ms: performance.now() - start, bytes: body.length, body: body.toString() } : null);
+        resolvePromise(
+          response.statusCode === 200
+            ? { ms: performance.now() - start, bytes: body.length, body: body.toString() }
+            : null
+        );
       });
       response.on('error', () => resolvePromise(null));
     });

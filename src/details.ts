@@ -189,8 +189,7 @@ export function detailRows(sample: Sample, settings: IUsageSettings): IDetailRow
   rows.push({
     name: 'pids',
     label: 'Processes',
-    value:
-      pids.current === null ? 'n/a' : pids.max === null ? String(pids.current) : `${pids.current} of ${pids.max}`
+    value: pids.current === null ? 'n/a' : pids.max === null ? String(pids.current) : `${pids.current} of ${pids.max}`
   });
   if (disk) {
     rows.push({

@@ -11,9 +11,10 @@ export interface IBinaryUnit {
   bytes: number;
 }
 
-const BINARY_UNITS: IBinaryUnit[] = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'].map(
-  (label, power) => ({ label, bytes: 1024 ** power })
-);
+const BINARY_UNITS: IBinaryUnit[] = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'].map((label, power) => ({
+  label,
+  bytes: 1024 ** power
+}));
 
 /** The largest binary unit in which `bytes` is at least 1 (bytes for anything below 1 KiB). */
 export function binaryUnit(bytes: number): IBinaryUnit {

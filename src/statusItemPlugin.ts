@@ -9,7 +9,7 @@ const STATUS_ITEM_RANK = 3;
 
 export const statusItemPlugin: JupyterFrontEndPlugin<void> = {
   id: STATUS_ITEM_PLUGIN_ID,
-  description: "CPU and memory of the container in the status bar, with a details view on click",
+  description: 'CPU and memory of the container in the status bar, with a details view on click',
   autoStart: true,
   requires: [ICgroupUsageModel, IStatusBar],
   activate: (_: JupyterFrontEnd, model: ICgroupUsageModel, statusBar: IStatusBar): void => {

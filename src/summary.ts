@@ -2,14 +2,7 @@
  * What the status item says: its parts, its tooltip, its unavailable text. Pure functions
  * of a sample and the settings; the widget only renders what these decide.
  */
-import {
-  formatBytes,
-  formatBytesOf,
-  formatCoreCount,
-  formatCoresOf,
-  formatExactBytes,
-  formatPercent
-} from './format';
+import { formatBytes, formatBytesOf, formatCoreCount, formatCoresOf, formatExactBytes, formatPercent } from './format';
 import { cpuLevel, memoryInUse, memoryLevel, usageFraction, type UsageLevel } from './levels';
 import type { LimitSource, Sample } from './sample';
 import type { IUsageSettings } from './settings';
@@ -122,9 +115,7 @@ export function tooltipText(sample: Sample, settings: IUsageSettings): string {
   );
   lines.push(`  in use: ${formatExactBytes(inUse)}; limit: ${formatExactBytes(memory.limit)}`);
   if (settings.memoryFigure === 'workingSet') {
-    lines.push(
-      `  usage with page cache: ${formatBytes(memory.usage)} (page cache ${formatBytes(memory.cache)})`
-    );
+    lines.push(`  usage with page cache: ${formatBytes(memory.usage)} (page cache ${formatBytes(memory.cache)})`);
   } else {
     lines.push(`  working set: ${formatBytes(memory.used)}`);
   }

@@ -76,9 +76,7 @@ export class UsageChart {
     );
     if (limitShown(spec)) {
       const limitY = y(spec.limit, frame);
-      image.appendChild(
-        svg('line', { class: 'jp-CgroupUsage-chartLimit', x1: 0, x2: WIDTH, y1: limitY, y2: limitY })
-      );
+      image.appendChild(svg('line', { class: 'jp-CgroupUsage-chartLimit', x1: 0, x2: WIDTH, y1: limitY, y2: limitY }));
     }
     for (const series of spec.series) {
       image.appendChild(

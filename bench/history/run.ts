@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const start = performance.now();
     return new Promise((resolve, reject) => {
       http
-        .get(base + path, (response) => {
+        .get(base + path, response => {
           let bytes = 0;
           response.on('data', (chunk: Buffer) => (bytes += chunk.length));
           response.on('end', () => resolve({ ms: performance.now() - start, bytes }));
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const metrics = await timedGet('/api/v1/metrics');
   const done = await five;
   console.log(
-    `four concurrent: slowest ${Math.max(...done.map((d) => d.ms)).toFixed(0)} ms; metrics meanwhile ${metrics.ms.toFixed(0)} ms; rss +${((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(0)} MB`
+    `four concurrent: slowest ${Math.max(...done.map(d => d.ms)).toFixed(0)} ms; metrics meanwhile ${metrics.ms.toFixed(0)} ms; rss +${((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(0)} MB`
   );
   await server.close();
 }

@@ -78,7 +78,9 @@ function ensureVenv(): void {
 function describeMachine(): string {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.arch();
   const memoryGiB = Math.round(os.totalmem() / 2 ** 30);
-  const python = execFileSync(PYTHON, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' });
+  const python = execFileSync(PYTHON, ['-c', 'import platform; print(platform.python_version())'], {
+    encoding: 'utf8'
+  });
   return `${model}, ${os.cpus().length} CPUs, ${memoryGiB} GiB, Linux ${os.release()}, Node ${process.version}, Python ${python.trim()}`;
 }
 
@@ -96,7 +98,11 @@ async function runJson<T>(command: string[]): Promise<T> {
 }
 
 /** Starts the workload (in the cgroups, if any) and resolves with it once its children exist. */
-async function startWorkload(cgroups: ChildCgroups | null, gigabytes: number, children: number): Promise<{ process: ChildProcess; parent: number }> {
+async function startWorkload(
+  cgroups: ChildCgroups | null,
+  gigabytes: number,
+  children: number
+): Promise<{ process: ChildProcess; parent: number }> {
   const command = [PYTHON, '-u', join(HERE, 'hold.py'), String(gigabytes), String(children)];
   const [file, ...args] = (cgroups ? inCgroups(cgroups.dirs, command) : command) as [string, ...string[]];
   const holder = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -131,12 +137,14 @@ function report(rows: Row[], machine: string, inChildCgroup: boolean): void {
   console.log(
     inChildCgroup
       ? 'The workload and the timed reader run in a fresh child cgroup per grid point.'
-      : 'No child cgroup could be made: the workload shares the benchmark\'s own cgroup.'
+      : "No child cgroup could be made: the workload shares the benchmark's own cgroup."
   );
   console.log(
     `Sidecar: median over ${TIMER_PROCESSES} processes of each one's median of ${READS} reader.read() calls after 200 warm-up reads; walk: median of 3-50 walks.\n`
   );
-  console.log('| children (N) | held (GB) | sidecar per sample (median) | psutil walk (median) | walk ÷ sidecar | processes walked | cgroup working set |');
+  console.log(
+    '| children (N) | held (GB) | sidecar per sample (median) | psutil walk (median) | walk ÷ sidecar | processes walked | cgroup working set |'
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const { children, gigabytes, reader, walk } of rows) {
     const ratio = (walk.medianSeconds * 1e6) / reader.medianMicros;
@@ -146,19 +154,19 @@ function report(rows: Row[], machine: string, inChildCgroup: boolean): void {
         `${Math.round(ratio).toLocaleString('en-US')}× | ${walk.processes} | ${workingSet} |`
     );
   }
-  const costs = rows.map((row) => row.reader.medianMicros);
+  const costs = rows.map(row => row.reader.medianMicros);
   const flatness = Math.max(...costs) / Math.min(...costs);
   console.log(
     `\nSidecar cost across the grid: max/min = ${flatness.toFixed(2)} (goal ≤ ${FLATNESS_GOAL}: ${flatness <= FLATNESS_GOAL ? 'met' : 'NOT met'})`
   );
-  const goalRow = rows.find((row) => row.children === 64 && row.gigabytes === 2);
+  const goalRow = rows.find(row => row.children === 64 && row.gigabytes === 2);
   if (goalRow) {
     const ratio = (goalRow.walk.medianSeconds * 1e6) / goalRow.reader.medianMicros;
     console.log(
       `At N=64, GB=2 the walk costs ${Math.round(ratio).toLocaleString('en-US')}× the sidecar (goal ≥ ${RATIO_GOAL}×: ${ratio >= RATIO_GOAL ? 'met' : 'NOT met'})`
     );
   }
-  const errors = [...new Set(rows.flatMap((row) => row.reader.errors))];
+  const errors = [...new Set(rows.flatMap(row => row.reader.errors))];
   if (errors.length > 0) {
     console.log(`Reader errors: ${errors.join('; ')}`);
   }
@@ -205,8 +213,15 @@ async function main(): Promise<void> {
           timings.push(await runJson<ReaderTiming>(cgroups ? inCgroups(cgroups.dirs, timer) : timer));
         }
         const reader = timings.sort((a, b) => a.medianMicros - b.medianMicros)[TIMER_PROCESSES >> 1];
-        const walk = await runJson<WalkTiming>([PYTHON, join(HERE, 'walk.py'), String(workload.parent), String(WALK_BUDGET_SECONDS)]);
-        console.error(`  sidecar ${formatMicros(reader.medianMicros)}, walk ${formatSeconds(walk.medianSeconds)} (${walk.processes} processes)`);
+        const walk = await runJson<WalkTiming>([
+          PYTHON,
+          join(HERE, 'walk.py'),
+          String(workload.parent),
+          String(WALK_BUDGET_SECONDS)
+        ]);
+        console.error(
+          `  sidecar ${formatMicros(reader.medianMicros)}, walk ${formatSeconds(walk.medianSeconds)} (${walk.processes} processes)`
+        );
         rows.push({ children, gigabytes, reader, walk });
         await stopWorkload(holder);
         holder = null;

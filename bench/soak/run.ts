@@ -27,7 +27,8 @@ const HISTORY_EVERY_MS = 30_000;
 const METRICS_EVERY_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** A --trace-gc line: `... Scavenge 5.1 (7.0) -> 4.3 (7.5) MB, ...`: the kind, then the heap used after it. */
-const GC_LINE = /: (Scavenge|Minor Mark-Sweep|Mark-Compact(?: \(reduce\))?|Mark-Sweep(?:-Compact)?)\b[^\n]*? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
+const GC_LINE =
+  /: (Scavenge|Minor Mark-Sweep|Mark-Compact(?: \(reduce\))?|Mark-Sweep(?:-Compact)?)\b[^\n]*? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
 
 interface Point {
   seconds: number;
@@ -66,15 +67,17 @@ async function main(): Promise<void> {
   const ringFullSeconds = (capacity * intervalMs) / 1000;
   const dir = mkdtempSync(join(tmpdir(), 'bench-soak-'));
   const socket = join(dir, 'sidecar.sock');
-  const [node, ...rest] = sidecarCommand().map((arg) => arg.replace('{unix_socket}', socket));
+  const [node, ...rest] = sidecarCommand().map(arg => arg.replace('{unix_socket}', socket));
   const command = [node, '--trace-gc', ...rest, '--interval', String(intervalMs)];
-  console.log(`soak: ${command.join(' ')} for ${minutes} min, ${clientCount} WebSocket clients; the ring (${capacity}) is full after ${(ringFullSeconds / 60).toFixed(1)} min`);
+  console.log(
+    `soak: ${command.join(' ')} for ${minutes} min, ${clientCount} WebSocket clients; the ring (${capacity}) is full after ${(ringFullSeconds / 60).toFixed(1)} min`
+  );
 
   let heapAfterGcMB: number | null = null;
   let heapAfterFullGcMB: number | null = null;
   let partialLine = '';
   const sidecar = await startSidecar(command, {
-    onStdout: (chunk) => {
+    onStdout: chunk => {
       const lines = (partialLine + chunk).split('\n');
       partialLine = lines.pop()!;
       for (const line of lines) {
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
     }
     await Promise.all([metricsLoop, historyLoop]);
   } finally {
-    clients.forEach((client) => client.terminate());
+    clients.forEach(client => client.terminate());
     sidecar.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
@@ -152,12 +155,12 @@ async function main(): Promise<void> {
   const ringFull = wallSeconds > ringFullSeconds + 5 * 60;
   // A run too short to see the full ring for 5 min fits its second half instead.
   const steadyFrom = ringFull ? ringFullSeconds : wallSeconds / 2;
-  const steady = points.filter((point) => point.seconds >= steadyFrom);
+  const steady = points.filter(point => point.seconds >= steadyFrom);
   const slopes = {
-    rssMiBPerHour: slopePerHour(steady, (p) => p.rssMiB),
-    heapAfterGcMBPerHour: slopePerHour(steady, (p) => p.heapAfterGcMB),
-    heapAfterFullGcMBPerHour: slopePerHour(steady, (p) => p.heapAfterFullGcMB),
-    fdsPerHour: slopePerHour(steady, (p) => p.fds)
+    rssMiBPerHour: slopePerHour(steady, p => p.rssMiB),
+    heapAfterGcMBPerHour: slopePerHour(steady, p => p.heapAfterGcMB),
+    heapAfterFullGcMBPerHour: slopePerHour(steady, p => p.heapAfterFullGcMB),
+    fdsPerHour: slopePerHour(steady, p => p.fds)
   };
   const spread = (value: (point: Point) => number | null): string => {
     const numbers = steady.map(value).filter((v): v is number => v !== null);
@@ -185,12 +188,12 @@ async function main(): Promise<void> {
     '',
     '| figure | start | end | steady (min – max) | steady slope per hour |',
     '|---|---|---|---|---|',
-    `| RSS, MiB | ${first.rssMiB} | ${last.rssMiB} | ${spread((p) => p.rssMiB)} | ${slopes.rssMiBPerHour} |`,
-    `| heap after a GC, MB | ${first.heapAfterGcMB ?? '–'} | ${last.heapAfterGcMB ?? '–'} | ${spread((p) => p.heapAfterGcMB)} | ${slopes.heapAfterGcMBPerHour ?? '–'} |`,
-    `| heap after a full GC, MB | ${first.heapAfterFullGcMB ?? '–'} | ${last.heapAfterFullGcMB ?? '–'} | ${spread((p) => p.heapAfterFullGcMB)} | ${slopes.heapAfterFullGcMBPerHour ?? '–'} |`,
-    `| open fds | ${first.fds} | ${last.fds} | ${spread((p) => p.fds)} | ${slopes.fdsPerHour} |`,
-    `| history answer, samples | ${first.historySamples ?? '–'} | ${last.historySamples ?? '–'} | ${spread((p) => p.historySamples)} | – |`,
-    `| history answer, MiB | ${first.historyMiB ?? '–'} | ${last.historyMiB ?? '–'} | ${spread((p) => p.historyMiB)} | – |`,
+    `| RSS, MiB | ${first.rssMiB} | ${last.rssMiB} | ${spread(p => p.rssMiB)} | ${slopes.rssMiBPerHour} |`,
+    `| heap after a GC, MB | ${first.heapAfterGcMB ?? '–'} | ${last.heapAfterGcMB ?? '–'} | ${spread(p => p.heapAfterGcMB)} | ${slopes.heapAfterGcMBPerHour ?? '–'} |`,
+    `| heap after a full GC, MB | ${first.heapAfterFullGcMB ?? '–'} | ${last.heapAfterFullGcMB ?? '–'} | ${spread(p => p.heapAfterFullGcMB)} | ${slopes.heapAfterFullGcMBPerHour ?? '–'} |`,
+    `| open fds | ${first.fds} | ${last.fds} | ${spread(p => p.fds)} | ${slopes.fdsPerHour} |`,
+    `| history answer, samples | ${first.historySamples ?? '–'} | ${last.historySamples ?? '–'} | ${spread(p => p.historySamples)} | – |`,
+    `| history answer, MiB | ${first.historyMiB ?? '–'} | ${last.historyMiB ?? '–'} | ${spread(p => p.historyMiB)} | – |`,
     '',
     '| request | answered | failed | p50 ms | p99 ms | max ms |',
     '|---|---|---|---|---|---|',
@@ -200,7 +203,22 @@ async function main(): Promise<void> {
   ];
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'soak.md'), lines.join('\n'));
-  const results = { command, minutes, intervalMs, clientCount, wallSeconds, ringFullSeconds, ringFull, slopes, messages, metricsMs, historyMs, metricsFailed, historyFailed, points };
+  const results = {
+    command,
+    minutes,
+    intervalMs,
+    clientCount,
+    wallSeconds,
+    ringFullSeconds,
+    ringFull,
+    slopes,
+    messages,
+    metricsMs,
+    historyMs,
+    metricsFailed,
+    historyFailed,
+    points
+  };
   writeFileSync(join(out, 'soak-results.json'), `${JSON.stringify(results)}\n`);
   console.log(`\n${lines.join('\n')}\nwritten to ${join(out, 'soak.md')} and soak-results.json`);
 }

@@ -59,7 +59,11 @@ async function connect(socketPath: string): Promise<net.Socket> {
 }
 
 /** `count` hostile sockets, opened one after another; `prepare` sets each one up once connected. */
-async function openSockets(socketPath: string, count: number, prepare: (socket: net.Socket, index: number) => void): Promise<net.Socket[]> {
+async function openSockets(
+  socketPath: string,
+  count: number,
+  prepare: (socket: net.Socket, index: number) => void
+): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
   for (let i = 0; i < count; i++) {
     const socket = await connect(socketPath);
@@ -125,8 +129,8 @@ async function phase(
 /** Hostile sockets; one counts as held until it is destroyed (a server close destroys it). */
 function tracked(sockets: net.Socket[]) {
   return {
-    isOpen: () => sockets.filter((socket) => !socket.destroyed).length,
-    close: () => sockets.forEach((socket) => socket.destroy())
+    isOpen: () => sockets.filter(socket => !socket.destroyed).length,
+    close: () => sockets.forEach(socket => socket.destroy())
   };
 }
 
@@ -144,21 +148,25 @@ async function main(): Promise<void> {
   const sidecar = await startSidecar([values.node!, '--jitless', BUNDLE, '--unix-socket', socketPath]);
   const results: PhaseResult[] = [];
   try {
-    results.push(
-      await phase('baseline', sidecar, socketPath, seconds, async () => ({ hostile: 0, ...tracked([]) }))
-    );
+    results.push(await phase('baseline', sidecar, socketPath, seconds, async () => ({ hostile: 0, ...tracked([]) })));
     results.push(
       await phase('slowloris (200, a header byte every 2 s)', sidecar, socketPath, seconds, async () => {
-        const sockets = await openSockets(socketPath, 200, (socket) => socket.write('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\n'));
-        const trickle = setInterval(() => sockets.forEach((socket) => socket.writable && socket.write('X')), 2000);
+        const sockets = await openSockets(socketPath, 200, socket =>
+          socket.write('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\n')
+        );
+        const trickle = setInterval(() => sockets.forEach(socket => socket.writable && socket.write('X')), 2000);
         const connections = tracked(sockets);
-        return { hostile: sockets.length, isOpen: connections.isOpen, close: () => (clearInterval(trickle), connections.close()) };
+        return {
+          hostile: sockets.length,
+          isOpen: connections.isOpen,
+          close: () => (clearInterval(trickle), connections.close())
+        };
       })
     );
     results.push(
       await phase('idle connections (2,000)', sidecar, socketPath, seconds, async () => {
         // Reading (and discarding): a paused socket would never notice the server closing it.
-        const sockets = await openSockets(socketPath, 2000, (socket) => socket.resume());
+        const sockets = await openSockets(socketPath, 2000, socket => socket.resume());
         return { hostile: sockets.length, ...tracked(sockets) };
       })
     );
@@ -168,10 +176,14 @@ async function main(): Promise<void> {
         for (let i = 0; i < 1000; i++) {
           const client = new WebSocket(`ws+unix://${socketPath}:/api/v1/stream`);
           client.on('error', () => undefined);
-          await new Promise((opened) => client.once('open', opened).once('error', opened));
+          await new Promise(opened => client.once('open', opened).once('error', opened));
           clients.push(client);
         }
-        return { hostile: clients.length, isOpen: () => clients.filter((c) => c.readyState === WebSocket.OPEN).length, close: () => clients.forEach((c) => c.terminate()) };
+        return {
+          hostile: clients.length,
+          isOpen: () => clients.filter(c => c.readyState === WebSocket.OPEN).length,
+          close: () => clients.forEach(c => c.terminate())
+        };
       })
     );
     results.push(
@@ -193,7 +205,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const rows = results.map(
-    (r) =>
+    r =>
       `| ${r.phase} | ${r.hostile} | ${r.held} | ${r.goodRequests} | ${r.goodFailed} | ${r.goodP99Ms} | ${r.rssBeforeMb} / ${r.rssMaxMb} / ${r.rssAfterMb} | ${r.fdsMax} |`
   );
   const markdown = [
@@ -211,7 +223,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Peak RSS over all phases: ${max(results.map((r) => r.rssMaxMb))} MB.`,
+    `Peak RSS over all phases: ${max(results.map(r => r.rssMaxMb))} MB.`,
     ''
   ].join('\n');
   mkdirSync(values.out!, { recursive: true });

@@ -78,11 +78,13 @@ function parseOptions() {
   if (values.quick) Object.assign(values, { n: '32', gb: '0', k: '1', seconds: '5' });
   const names = values.setups.split(',') as SetupName[];
   const unknown = names.filter(name => !SETUP_NAMES.includes(name));
-  if (unknown.length > 0) throw new Error(`unknown setup ${unknown.join(', ')} (choose from ${SETUP_NAMES.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`unknown setup ${unknown.join(', ')} (choose from ${SETUP_NAMES.join(', ')})`);
   // Only a run with the published parameters overwrites the published figures.
   const isFull = values.footprint
     ? (Object.keys(FULL_FOOTPRINT) as (keyof typeof FULL_FOOTPRINT)[]).every(key => values[key] === FULL_FOOTPRINT[key])
-    : !values.quick && (Object.keys(FULL_GRID) as (keyof typeof FULL_GRID)[]).every(key => values[key] === FULL_GRID[key]);
+    : !values.quick &&
+      (Object.keys(FULL_GRID) as (keyof typeof FULL_GRID)[]).every(key => values[key] === FULL_GRID[key]);
   return {
     ...values,
     setupNames: names,
@@ -90,7 +92,11 @@ function parseOptions() {
     gbs: list(values.gb),
     ks: list(values.k).filter(k => k > 0),
     goalRuns: Math.max(1, Number(values['goal-runs'])),
-    timing: { seconds: Number(values.seconds), keyIntervalMs: Number(values['key-interval']), warmupMs: 2000 } as Timing,
+    timing: {
+      seconds: Number(values.seconds),
+      keyIntervalMs: Number(values['key-interval']),
+      warmupMs: 2000
+    } as Timing,
     renderOut: values.out ?? (values.render ? dirname(resolve(values.render)) : undefined),
     out: values.out ?? (isFull ? join(REPO_ROOT, 'docs', 'benchmarks') : join(tmpdir(), 'bench-ui'))
   };
@@ -143,12 +149,16 @@ async function main(): Promise<void> {
   // The goal case is then repeated, so that its ratios rest on medians, not on one sample.
   const grid = options.gbs.flatMap(gb => options.ns.flatMap(n => options.ks.map(k => ({ gb, n, k, run: 1 }))));
   const hasGoalCase = grid.some(c => c.gb === GOAL_CASE.gb && c.n === GOAL_CASE.n && c.k === GOAL_CASE.k);
-  const repeats = hasGoalCase ? Array.from({ length: options.goalRuns - 1 }, (_, i) => ({ ...GOAL_CASE, run: i + 2 })) : [];
+  const repeats = hasGoalCase
+    ? Array.from({ length: options.goalRuns - 1 }, (_, i) => ({ ...GOAL_CASE, run: i + 2 }))
+    : [];
   const plan = [...grid, ...repeats].flatMap(params => options.setupNames.map(name => ({ name, params })));
   const started = Date.now();
   for (const [index, { name, params }] of plan.entries()) {
     const { gb, n, k, run } = params;
-    process.stdout.write(`[${index + 1}/${plan.length}] (${name}) GB=${gb} N=${n} K=${k}${run > 1 ? ` run ${run}` : ''} ... `);
+    process.stdout.write(
+      `[${index + 1}/${plan.length}] (${name}) GB=${gb} N=${n} K=${k}${run > 1 ? ` run ${run}` : ''} ... `
+    );
     try {
       const result: CaseResult = await runCase(all[name], params, options.timing, venv);
       report.results.push(result);
@@ -163,7 +173,9 @@ async function main(): Promise<void> {
   report.loadAtEnd = loadavg().map(value => Math.round(value * 100) / 100);
   console.log(`\n${tableRows(report.results).join('\n')}\n\n${goalLines(report.results).join('\n')}`);
   writeReport(report, options.out, venv.python);
-  console.log(`\n${plan.length} cases in ${((Date.now() - started) / 60_000).toFixed(1)} min; written to ${options.out}`);
+  console.log(
+    `\n${plan.length} cases in ${((Date.now() - started) / 60_000).toFixed(1)} min; written to ${options.out}`
+  );
   if (report.failures.length > 0) process.exitCode = 1;
 }
 

@@ -42,7 +42,11 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
   const command = sidecarCommand(options.python);
   const socketDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
   const socket = join(socketDir, 'sidecar.sock');
-  const [node, ...args] = [...command.map(arg => arg.replace('{unix_socket}', socket)), '--interval', String(options.intervalMs)];
+  const [node, ...args] = [
+    ...command.map(arg => arg.replace('{unix_socket}', socket)),
+    '--interval',
+    String(options.intervalMs)
+  ];
   const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim();
   const sidecar = spawn(node, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const stopSidecar = (): void => {
@@ -78,7 +82,9 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
       clients.push(client);
     }
 
-    console.log(`${[node, ...args].join(' ')}: pid ${sidecar.pid}, ${options.clients} clients; warm-up ${WARMUP_MS / 1000} s ...`);
+    console.log(
+      `${[node, ...args].join(' ')}: pid ${sidecar.pid}, ${options.clients} clients; warm-up ${WARMUP_MS / 1000} s ...`
+    );
     await sleep(WARMUP_MS);
     const pid = sidecar.pid!;
     const machine = describeMachine();
@@ -127,7 +133,18 @@ export async function runFootprint(repoRoot: string, options: FootprintOptions):
     console.log(`\n${lines.join('\n')}`);
     mkdirSync(options.out, { recursive: true });
     writeFileSync(join(options.out, 'footprint.md'), lines.join('\n'));
-    const results = { machine, options, command: [node, ...args], nodeVersion, cpuPercent, wallSeconds, messages, growth, slopePerHour: slope, samples };
+    const results = {
+      machine,
+      options,
+      command: [node, ...args],
+      nodeVersion,
+      cpuPercent,
+      wallSeconds,
+      messages,
+      growth,
+      slopePerHour: slope,
+      samples
+    };
     writeFileSync(join(options.out, 'footprint-results.json'), JSON.stringify(results, null, 2) + '\n');
     console.log(`written to ${options.out}`);
   } finally {

@@ -47,7 +47,10 @@ export async function startKernel(server: JupyterServer): Promise<Kernel> {
         if (error) reject(error);
         else resolve(stdout);
       };
-      const timer = setTimeout(() => finish(new Error(`kernel did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`kernel did not finish within ${timeoutMs / 1000} s`)),
+        timeoutMs
+      );
       const onMessage = (data: WebSocket.RawData): void => {
         const message = JSON.parse(data.toString()) as Message;
         if (message.parent_header.msg_id !== msgId) return;
@@ -75,7 +78,14 @@ export async function startKernel(server: JupyterServer): Promise<Kernel> {
           metadata: {},
           channel: 'shell',
           buffers: [],
-          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }
+          content: {
+            code,
+            silent: false,
+            store_history: false,
+            user_expressions: {},
+            allow_stdin: false,
+            stop_on_error: true
+          }
         })
       );
     });

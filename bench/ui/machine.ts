@@ -32,7 +32,7 @@ function cgroupLayout(): string {
 function ownCgroup(): string {
   const lines = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
   const memory = lines.find(line => line.split(':')[1]?.split(',').includes('memory'));
-  return memory ? `memory:${memory.split(':')[2]}` : lines.find(line => line.startsWith('0::'))?.slice(3) ?? '?';
+  return memory ? `memory:${memory.split(':')[2]}` : (lines.find(line => line.startsWith('0::'))?.slice(3) ?? '?');
 }
 
 export function describeMachine(): Machine {

@@ -43,25 +43,32 @@ export function tableRows(results: CaseResult[]): string[] {
     '| setup | GB | N | K | run | keys | echo p50 ms | p95 | p99 | max | keys > 100 ms | metrics req median ms | max | server CPU s | sidecar CPU s | sidecar RSS MB |';
   return [
     header,
-    `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`,
-    ...[...results].sort(byCase).map(r =>
-      [
-        r.setup,
-        r.gb,
-        r.n,
-        r.k,
-        r.run,
-        r.keys,
-        // With keys lost, each figure is a lower bound.
-        ...[r.echo.p50, r.echo.p95, r.echo.p99, r.echo.max].map(value => (r.echo.lost > 0 ? '≥ ' : '') + ms(value)),
-        r.echo.lost > 0 ? `${r.echo.over100} (${r.echo.lost} lost)` : r.echo.over100,
-        r.metrics ? ms(r.metrics.median) : '–',
-        r.metrics ? ms(r.metrics.max) + (r.metrics.failures > 0 ? ` (${r.metrics.failures} failed)` : '') : '–',
-        seconds(r.serverCpu),
-        seconds(r.sidecarCpu),
-        megabytes(r.sidecarRss)
-      ].join(' | ')
-    ).map(row => `| ${row} |`)
+    `|${header
+      .split('|')
+      .slice(1, -1)
+      .map(() => '---')
+      .join('|')}|`,
+    ...[...results]
+      .sort(byCase)
+      .map(r =>
+        [
+          r.setup,
+          r.gb,
+          r.n,
+          r.k,
+          r.run,
+          r.keys,
+          // With keys lost, each figure is a lower bound.
+          ...[r.echo.p50, r.echo.p95, r.echo.p99, r.echo.max].map(value => (r.echo.lost > 0 ? '≥ ' : '') + ms(value)),
+          r.echo.lost > 0 ? `${r.echo.over100} (${r.echo.lost} lost)` : r.echo.over100,
+          r.metrics ? ms(r.metrics.median) : '–',
+          r.metrics ? ms(r.metrics.max) + (r.metrics.failures > 0 ? ` (${r.metrics.failures} failed)` : '') : '–',
+          seconds(r.serverCpu),
+          seconds(r.sidecarCpu),
+          megabytes(r.sidecarRss)
+        ].join(' | ')
+      )
+      .map(row => `| ${row} |`)
   ];
 }
 
@@ -85,14 +92,14 @@ export function goalRatios(
       p99: p99(setup) / p99('C'),
       cpu: cpu(setup) / cpu('C'),
       figures:
-        `echo p99 ${ms(p99(setup))} vs ${ms(p99('C'))} ms, ` +
-        `CPU ${seconds(cpu(setup))} vs ${seconds(cpu('C'))} s`,
+        `echo p99 ${ms(p99(setup))} vs ${ms(p99('C'))} ms, ` + `CPU ${seconds(cpu(setup))} vs ${seconds(cpu('C'))} s`,
       // Keys lost in a run make its p99 a lower bound, and so the ratio.
       lowerBound: runs(setup).some(r => r.echo.lost > 0)
     }));
 }
 
-const ratio = (value: number): string => (value >= 10 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2)) + '×';
+const ratio = (value: number): string =>
+  (value >= 10 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2)) + '×';
 
 export function goalLines(results: CaseResult[]): string[] {
   const ratios = goalRatios(results);
@@ -131,7 +138,7 @@ function markdown(report: Report): string {
     'The machine is shared: other builds and tests may have run during the measurement, so',
     'single-digit-millisecond differences are within the noise. Each case starts a fresh server',
     'and the setups of a case run back to back, so they see similar background load',
-    '(`load` in the JSON is the 1-minute load average at each case\'s start).',
+    "(`load` in the JSON is the 1-minute load average at each case's start).",
     '',
     '## Setups',
     '',
@@ -143,17 +150,17 @@ function markdown(report: Report): string {
     '',
     '## Method',
     '',
-    'A fresh Jupyter server on 127.0.0.1 per case, with the setup\'s extensions chosen by',
-    '`--ServerApp.jpserver_extensions`; before measuring, the harness checks that the setup\'s',
-    'metrics route answers and the other setups\' routes 404. A kernel fills GB GiB of private memory (a',
+    "A fresh Jupyter server on 127.0.0.1 per case, with the setup's extensions chosen by",
+    "`--ServerApp.jpserver_extensions`; before measuring, the harness checks that the setup's",
+    "metrics route answers and the other setups' routes 404. A kernel fills GB GiB of private memory (a",
     '`bytearray`) and then forks N children that sleep, so every child maps it; K simulated',
-    'tabs poll the setup\'s metrics endpoint (a request, then a pause of the interval); then a',
+    "tabs poll the setup's metrics endpoint (a request, then a pause of the interval); then a",
     `key is typed into a Jupyter terminal over its WebSocket every ${timing.keyIntervalMs} ms for ${timing.seconds} s`,
     `(after ${timing.warmupMs / 1000} s of warm-up) and each key's echo latency is measured. CPU`,
     'times are user + system seconds of the process over the typing window (/proc/PID/stat).',
     'Metrics request latency covers every request the tabs made during the case. After the',
     'window the harness waits up to 30 s for missing echoes; a key still missing then is "lost"',
-    'and counts with the time it had waited, so that row\'s echo figures are lower bounds (≥).',
+    "and counts with the time it had waited, so that row's echo figures are lower bounds (≥).",
     '',
     '## Goals (GB=2, N=64, K=3)',
     '',
@@ -164,7 +171,12 @@ function markdown(report: Report): string {
     ...tableRows(report.results),
     '',
     ...(report.failures.length > 0
-      ? ['## Cases that failed', '', ...report.failures.map(f => `- (${f.setup}) GB=${f.gb} N=${f.n} K=${f.k}: ${f.error.split('\n')[0]}`), '']
+      ? [
+          '## Cases that failed',
+          '',
+          ...report.failures.map(f => `- (${f.setup}) GB=${f.gb} N=${f.n} K=${f.k}: ${f.error.split('\n')[0]}`),
+          ''
+        ]
       : []),
     '![Terminal echo p99 against the number of children, per setup](ui-echo-p99.png)',
     ''

@@ -45,7 +45,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))
+      );
     });
   });
 }
@@ -67,7 +69,9 @@ export async function startServer(setup: Setup, venv: Venv): Promise<JupyterServ
   // A private config dir: nothing from ~/.jupyter leaks in; the terminal runs a bare bash.
   writeFileSync(
     join(home, 'jupyter_server_config.json'),
-    JSON.stringify({ ServerApp: { terminado_settings: { shell_command: ['/bin/bash', '--norc', '--noprofile', '-i'] } } })
+    JSON.stringify({
+      ServerApp: { terminado_settings: { shell_command: ['/bin/bash', '--norc', '--noprofile', '-i'] } }
+    })
   );
   const port = await freePort();
   const token = randomBytes(24).toString('hex');

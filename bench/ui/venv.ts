@@ -4,7 +4,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Installed from PyPI, latest versions, when the venv is created (or with --upgrade-venv). */
@@ -34,7 +43,12 @@ export interface Venv {
 }
 
 function run(command: string, args: string[], cwd: string, timeoutMs: number): string {
-  return execFileSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'inherit'] });
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
 }
 
 function newestWheel(dir: string): string | null {

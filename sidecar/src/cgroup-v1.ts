@@ -52,7 +52,7 @@ function readMemory(memory: CgroupLocation, problems: Problems): MemoryFigures {
 
 /** The tightest CFS quota over the cpu hierarchy (-1 = none; no files = no CFS bandwidth). */
 function readQuota(cpu: CgroupLocation, problems: Problems): Quota {
-  return tightestQuota(cpu.chain, (dir) => {
+  return tightestQuota(cpu.chain, dir => {
     const quota = readOptional(`${dir}/cpu.cfs_quota_us`, problems);
     const period = readOptional(`${dir}/cpu.cfs_period_us`, problems);
     if (quota === null || period === null) {
@@ -60,7 +60,10 @@ function readQuota(cpu: CgroupLocation, problems: Problems): Quota {
     }
     const cores = parseCfsQuota(quota, period);
     if (Number.isNaN(cores)) {
-      problems.add(`${dir}/cpu.cfs_quota_us`, 'malformed (expected a quota of at least 1000 µs or -1, and a period of 1000 to 1000000 µs)');
+      problems.add(
+        `${dir}/cpu.cfs_quota_us`,
+        'malformed (expected a quota of at least 1000 µs or -1, and a period of 1000 to 1000000 µs)'
+      );
       return null;
     }
     return cores;
@@ -116,7 +119,7 @@ export function readCgroupV1(
     // Hybrid machines: PSI lives only in the v2 tree.
     pressure:
       unified && pressureScope
-        ? readPressure((resource) => `${unified.dir}/${resource}.pressure`, pressureScope, problems)
+        ? readPressure(resource => `${unified.dir}/${resource}.pressure`, pressureScope, problems)
         : NO_PRESSURE
   };
 }

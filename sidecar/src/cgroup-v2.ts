@@ -28,7 +28,7 @@ export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScop
   const cpuStat = readKeyed(file('cpu.stat'), problems, true);
   const usageUsec = cpuStat.require('usage_usec');
   // "max" (no quota) parses as Infinity, which never wins.
-  const quota = tightestQuota(cgroup.chain, (dir) =>
+  const quota = tightestQuota(cgroup.chain, dir =>
     readParsed(`${dir}/cpu.max`, problems, false, parseCpuMax, '"QUOTA PERIOD"')
   );
   // nr_periods/nr_throttled exist only where the cpu controller is enabled.
@@ -58,6 +58,6 @@ export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScop
       current: readParsed(file('pids.current'), problems, false, parsePidCount, 'a task count'),
       max: finiteOrNull(limit('pids.max', parsePidsMax, '"max" or a task count'))
     },
-    pressure: readPressure((resource) => file(`${resource}.pressure`), pressureScope, problems)
+    pressure: readPressure(resource => file(`${resource}.pressure`), pressureScope, problems)
   };
 }

@@ -34,7 +34,7 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
   const scrape = options.scrape;
   const listening = server
     .listen(options.listen)
-    .then(async (where) => (scrape ? [where, await server.listenScrape(scrape.host, scrape.port)] : [where]));
+    .then(async where => (scrape ? [where, await server.listenScrape(scrape.host, scrape.port)] : [where]));
   // Handlers go in before anything is printed: whoever reads "listening on" may signal at once.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -60,7 +60,7 @@ async function serve(reader: Reader, options: CliOptions): Promise<void> {
     process.stderr.write(`${NAME}: cannot listen: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  installLastResort((line) => stderrLine(`${NAME}: ${line}`));
+  installLastResort(line => stderrLine(`${NAME}: ${line}`));
   process.stderr.write(`${NAME}: listening on ${where[0]}\n`);
   if (where[1] !== undefined) {
     process.stderr.write(`${NAME}: serving /metrics for scraping on ${where[1]}\n`);

@@ -110,7 +110,7 @@ function reRoot(mountPoint: string, sysRoot: string): string {
 }
 
 function segments(cgroupPath: string): string[] {
-  return cgroupPath.split('/').filter((segment) => segment !== '' && segment !== '.');
+  return cgroupPath.split('/').filter(segment => segment !== '' && segment !== '.');
 }
 
 /**
@@ -156,24 +156,30 @@ export function findOwnCgroup(
   const rootSegments = segments(mountRoot);
   const below = segments(membership.path);
   const where = `cgroup path ${membership.path} is outside the mount root ${mountRoot}`;
-  if (rootSegments.length === 0 || rootSegments.some((segment) => segment !== '..') || below.includes('..')) {
+  if (rootSegments.length === 0 || rootSegments.some(segment => segment !== '..') || below.includes('..')) {
     return { problem: `${where}; reading the mount point` };
   }
   let level: string[][] = [[]];
   let found = 0;
   for (let depth = 0; depth < rootSegments.length; depth++) {
-    level = level.flatMap((relative) => readDirectories(path.join(mountPoint, ...relative)).map((name) => [...relative, name]));
+    level = level.flatMap(relative =>
+      readDirectories(path.join(mountPoint, ...relative)).map(name => [...relative, name])
+    );
     found += level.length;
     if (found > maxDirectories) {
-      return { problem: `${where}; more than ${maxDirectories} cgroups to search for PID ${pid}, reading the mount point` };
+      return {
+        problem: `${where}; more than ${maxDirectories} cgroups to search for PID ${pid}, reading the mount point`
+      };
     }
   }
   const own = level
-    .map((relative) => [...relative, ...below])
-    .find((relative) => listsPid(path.join(mountPoint, ...relative), pid));
+    .map(relative => [...relative, ...below])
+    .find(relative => listsPid(path.join(mountPoint, ...relative), pid));
   return own !== undefined
     ? { relative: own }
-    : { problem: `${where}; no cgroup ${rootSegments.length} level(s) below it lists PID ${pid} in cgroup.procs, reading the mount point` };
+    : {
+        problem: `${where}; no cgroup ${rootSegments.length} level(s) below it lists PID ${pid} in cgroup.procs, reading the mount point`
+      };
 }
 
 /** Subdirectory names; none when the directory cannot be listed (gone, or not ours to read). */
@@ -181,8 +187,8 @@ function readDirectories(dir: string): string[] {
   try {
     return fs
       .readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name);
+      .filter(entry => entry.isDirectory())
+      .map(entry => entry.name);
   } catch {
     return [];
   }
@@ -213,12 +219,12 @@ function locate(
 ): CgroupLocation | null {
   // A later mount on the same mount point hides the earlier ones.
   const visible = candidates.filter(
-    (mount, i) => !candidates.slice(i + 1).some((later) => later.mountPoint === mount.mountPoint)
+    (mount, i) => !candidates.slice(i + 1).some(later => later.mountPoint === mount.mountPoint)
   );
   // Mounts under /sys first (the usual /sys/fs/cgroup; re-rooted under --sys-root), in mountinfo order.
   const readable = [
-    ...visible.filter((mount) => isUnderSys(mount.mountPoint)),
-    ...visible.filter((mount) => !isUnderSys(mount.mountPoint) && context.readsOutsideSys)
+    ...visible.filter(mount => isUnderSys(mount.mountPoint)),
+    ...visible.filter(mount => !isUnderSys(mount.mountPoint) && context.readsOutsideSys)
   ];
   if (readable.length === 0) {
     if (visible.length > 0) {
@@ -229,7 +235,7 @@ function locate(
   // Several mounts hold the path: one under /sys before any other, then the deepest root (the shortest remainder).
   const outsideSys = (mount: CgroupMount) => Number(!isUnderSys(mount.mountPoint));
   const best = readable
-    .map((mount) => ({ mount, relative: stripMountRoot(membership.path, mount.root) }))
+    .map(mount => ({ mount, relative: stripMountRoot(membership.path, mount.root) }))
     .filter((entry): entry is { mount: CgroupMount; relative: string[] } => entry.relative !== null)
     .sort((a, b) => outsideSys(a.mount) - outsideSys(b.mount) || a.relative.length - b.relative.length)[0];
   if (best !== undefined) {
@@ -301,20 +307,25 @@ function discoverWith(procRoot: string, sysRoot: string, problems: Problems): Di
     return located.get(key)!;
   };
 
-  const v2Membership = memberships.find((membership) => membership.controllers.length === 0);
+  const v2Membership = memberships.find(membership => membership.controllers.length === 0);
   const unified =
-    v2Membership === undefined ? null : locateOnce(v2Membership, mounts.filter((mount) => mount.version === 2));
+    v2Membership === undefined
+      ? null
+      : locateOnce(
+          v2Membership,
+          mounts.filter(mount => mount.version === 2)
+        );
 
   const controllers: Partial<Record<V1Controller, CgroupLocation>> = {};
   for (const controller of V1_CONTROLLERS) {
-    const membership = memberships.find((entry) => entry.controllers.includes(controller));
-    const candidates = mounts.filter((mount) => mount.version === 1 && mount.controllers.includes(controller));
+    const membership = memberships.find(entry => entry.controllers.includes(controller));
+    const candidates = mounts.filter(mount => mount.version === 1 && mount.controllers.includes(controller));
     const location = membership === undefined ? null : locateOnce(membership, candidates);
     if (location !== null) {
       controllers[controller] = location;
     }
   }
-  const hasV1Resources = ['memory', 'cpu', 'cpuacct'].some((name) => name in controllers);
+  const hasV1Resources = ['memory', 'cpu', 'cpuacct'].some(name => name in controllers);
 
   // Hybrid machines mount an empty v2 tree next to the v1 controllers: use v2 only when it
   // actually carries memory or cpu, or when there is nothing else.

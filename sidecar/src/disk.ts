@@ -23,7 +23,13 @@ export function diskUsage(
   const { blocks, bfree, bsize } = stats;
   const total = blocks * bsize;
   const counts = [blocks, bfree, bsize];
-  if (!counts.every(Number.isSafeInteger) || bfree < 0 || bfree > blocks || bsize <= 0 || total > Number.MAX_SAFE_INTEGER) {
+  if (
+    !counts.every(Number.isSafeInteger) ||
+    bfree < 0 ||
+    bfree > blocks ||
+    bsize <= 0 ||
+    total > Number.MAX_SAFE_INTEGER
+  ) {
     problems.add(diskPath, `statfs gave impossible figures (blocks ${blocks}, free ${bfree}, block size ${bsize})`);
     return null;
   }
@@ -60,7 +66,7 @@ export class DiskReader {
     };
     statfs.then(settled, settled);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => {
+    const timeout = new Promise<null>(resolve => {
       timer = setTimeout(() => resolve(null), this.timeoutMs);
     });
     try {

@@ -279,7 +279,7 @@ export function readKeyed(path: string, problems: Problems, required: boolean): 
     if (values === null) {
       return null;
     }
-    const name = names.find((candidate) => values.has(candidate));
+    const name = names.find(candidate => values.has(candidate));
     if (name === undefined) {
       if (mustExist) {
         problems.add(path, `no ${names.join(' or ')} line`);

@@ -16,7 +16,7 @@ export interface HistorySource {
 
 /** Resolves true on 'drain'; false when the stream closes or nothing drains within `timeoutMs`. */
 function drained(stream: Writable, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const finish = (ok: boolean): void => {
       clearTimeout(timer);
       stream.off('drain', onDrain);

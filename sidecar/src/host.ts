@@ -17,7 +17,7 @@ export function readOnlineCpus(sysRoot: string, problems: Problems): number {
     path.join(sysRoot, 'devices/system/cpu/online'),
     problems,
     true,
-    (text) => parseCpuListSize(text) || null,
+    text => parseCpuListSize(text) || null,
     'a CPU list such as 0-3'
   );
   return online ?? os.cpus().length;
@@ -55,7 +55,13 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
   const total = value('MemTotal');
 
   const statFile = path.join(procRoot, 'stat');
-  const usageSeconds = readParsed(statFile, problems, true, parseProcStatCpuSeconds, 'a first line "cpu  user nice system ..."');
+  const usageSeconds = readParsed(
+    statFile,
+    problems,
+    true,
+    parseProcStatCpuSeconds,
+    'a first line "cpu  user nice system ..."'
+  );
 
   return {
     memory: {
@@ -68,9 +74,16 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
       limit: Infinity,
       hostTotal: total
     },
-    cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null, throttledSeconds: null },
+    cpu: {
+      usageSeconds,
+      quota: Infinity,
+      cpusetSize: null,
+      periods: null,
+      throttledPeriods: null,
+      throttledSeconds: null
+    },
     pids: { current: null, max: null },
-    pressure: readPressure((resource) => path.join(procRoot, 'pressure', resource), 'machine', problems)
+    pressure: readPressure(resource => path.join(procRoot, 'pressure', resource), 'machine', problems)
   };
 }
 
@@ -91,9 +104,15 @@ export async function readOtherHost(problems: Problems): Promise<Figures> {
   const inUse = total - os.freemem();
   return {
     memory: { used: inUse, usage: inUse, cache: null, swap: null, oomKills: null, limit: Infinity, hostTotal: total },
-    cpu: { usageSeconds, quota: Infinity, cpusetSize: null, periods: null, throttledPeriods: null, throttledSeconds: null },
+    cpu: {
+      usageSeconds,
+      quota: Infinity,
+      cpusetSize: null,
+      periods: null,
+      throttledPeriods: null,
+      throttledSeconds: null
+    },
     pids: { current: null, max: null },
     pressure: NO_PRESSURE
   };
 }
-

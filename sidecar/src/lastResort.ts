@@ -33,8 +33,8 @@ export function installLastResort(log: (line: string) => void): void {
       log(`${MAX_LOGGED} escaped errors logged; further ones are not`);
     }
   };
-  process.on('uncaughtException', (error) => report(describeEscaped('uncaught exception', error)));
-  process.on('unhandledRejection', (reason) => report(describeEscaped('unhandled rejection', reason)));
+  process.on('uncaughtException', error => report(describeEscaped('uncaught exception', error)));
+  process.on('unhandledRejection', reason => report(describeEscaped('unhandled rejection', reason)));
 }
 
 /**

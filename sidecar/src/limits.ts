@@ -33,7 +33,13 @@ function parseEnvLimit(name: string, raw: string | undefined, pattern: RegExp, m
 export function parseEnvLimits(env: Record<string, string | undefined>): EnvLimits {
   return {
     memory: parseEnvLimit('MEM_LIMIT', env.MEM_LIMIT, /^\d+$/, Number.MAX_SAFE_INTEGER, 'a number of bytes up to 2^53'),
-    cpu: parseEnvLimit('CPU_LIMIT', env.CPU_LIMIT, /^\d+(\.\d+)?$|^\.\d+$/, MAX_CPUS, `a number of cores up to ${MAX_CPUS}`)
+    cpu: parseEnvLimit(
+      'CPU_LIMIT',
+      env.CPU_LIMIT,
+      /^\d+(\.\d+)?$|^\.\d+$/,
+      MAX_CPUS,
+      `a number of cores up to ${MAX_CPUS}`
+    )
   };
 }
 

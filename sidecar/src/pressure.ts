@@ -9,7 +9,11 @@ type Resource = 'cpu' | 'memory' | 'io';
 export const NO_PRESSURE: PressureSample = { cpu: null, memory: null, io: null, scope: null };
 
 /** Reads the three PSI files named by `pathOf`; absent files (no PSI in this kernel) are null. */
-export function readPressure(pathOf: (resource: Resource) => string, scope: PressureScope, problems: Problems): PressureSample {
+export function readPressure(
+  pathOf: (resource: Resource) => string,
+  scope: PressureScope,
+  problems: Problems
+): PressureSample {
   const read = (resource: Resource) =>
     readParsed(pathOf(resource), problems, false, parsePressure, '"some avg10=... total=..." lines');
   return { cpu: read('cpu'), memory: read('memory'), io: read('io'), scope };

@@ -47,7 +47,7 @@ async function readOnce(
   options: ReaderOptions
 ): Promise<Reading> {
   const problems = new Problems(files);
-  discovery.problems.forEach((problem) => problems.note(problem));
+  discovery.problems.forEach(problem => problems.note(problem));
   // Started first: statfs runs on the thread pool while the cgroup files are read here.
   const diskSample = disk.read(problems);
   const figures = await measure(discovery, options, problems);
@@ -94,7 +94,15 @@ function emptyReading(source: Reading['source'], error: string): Reading {
   return {
     source,
     memory: { used: null, usage: null, cache: null, limit: null, limitSource: 'host', swap: null, oomKills: null },
-    cpu: { limit: cpus, limitSource: 'host', hostCpus: cpus, usageSeconds: null, periods: null, throttledPeriods: null, throttledSeconds: null },
+    cpu: {
+      limit: cpus,
+      limitSource: 'host',
+      hostCpus: cpus,
+      usageSeconds: null,
+      periods: null,
+      throttledPeriods: null,
+      throttledSeconds: null
+    },
     pids: { current: null, max: null },
     pressure: NO_PRESSURE,
     disk: null,
@@ -124,4 +132,3 @@ export function createReader(options: ReaderOptions): FileReader {
     close: () => files.close()
   };
 }
-

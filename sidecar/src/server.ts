@@ -95,7 +95,7 @@ function parseSeconds(url: URL): number | null {
 
 /** True when a server answers on the Unix socket at `path`. */
 function socketInUse(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const probe = net.connect(path);
     probe.once('connect', () => {
       probe.destroy();
@@ -155,13 +155,19 @@ export class SidecarServer {
   private readonly unsubscribe: () => void;
   private readonly routes = new Map<string, Route>([
     ['/', (_url, response) => send(response, 200, 'text/plain; charset=utf-8', DESCRIPTION)],
-    ['/api/v1/metrics', (_url, response) => this.withSample(response, () => sendJson(response, 200, this.latestJson()))],
+    [
+      '/api/v1/metrics',
+      (_url, response) => this.withSample(response, () => sendJson(response, 200, this.latestJson()))
+    ],
     ['/api/v1/history', (url, response) => this.history(url, response)],
-    [STREAM_PATH, (_url, response) => sendError(response, 426, `${STREAM_PATH} is a WebSocket: send an Upgrade request`)],
+    [
+      STREAM_PATH,
+      (_url, response) => sendError(response, 426, `${STREAM_PATH} is a WebSocket: send an Upgrade request`)
+    ],
     [
       '/api/metrics/v1',
       (_url, response) =>
-        this.withSample(response, (sample) => sendJson(response, 200, JSON.stringify(toResourceUsageJson(sample))))
+        this.withSample(response, sample => sendJson(response, 200, JSON.stringify(toResourceUsageJson(sample))))
     ],
     ['/metrics', (_url, response) => this.metrics(response)]
   ]);
@@ -180,7 +186,7 @@ export class SidecarServer {
     this.heartbeat = setInterval(() => this.ping(), this.limits.pingIntervalMs).unref();
     this.unsubscribe = sampler.onSample(() => this.broadcast());
     this.httpServer.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
-    this.wss.on('connection', (client) => this.connect(client));
+    this.wss.on('connection', client => this.connect(client));
   }
 
   /** Listens on a Unix socket (mode 0600) or a TCP port; resolves to where, e.g. `http://127.0.0.1:8080`. */
@@ -242,7 +248,11 @@ export class SidecarServer {
     return this.jsonCache.json;
   }
 
-  private async handle(routes: Map<string, Route>, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  private async handle(
+    routes: Map<string, Route>,
+    request: http.IncomingMessage,
+    response: http.ServerResponse
+  ): Promise<void> {
     const target = routePath(request.url);
     if (target === null) {
       sendError(response, 400, 'malformed request target');
@@ -269,7 +279,10 @@ export class SidecarServer {
   }
 
   /** Answers with `answer(sample)`, or 503 while the first sample is still being taken. */
-  private withSample(response: http.ServerResponse, answer: (sample: Sample) => void | Promise<void>): void | Promise<void> {
+  private withSample(
+    response: http.ServerResponse,
+    answer: (sample: Sample) => void | Promise<void>
+  ): void | Promise<void> {
     const sample = this.sampler.latest();
     if (sample === null) {
       response.setHeader('Retry-After', '1');
@@ -283,7 +296,11 @@ export class SidecarServer {
   private async history(url: URL, response: http.ServerResponse): Promise<void> {
     const seconds = parseSeconds(url);
     if (seconds === null) {
-      sendError(response, 400, `seconds must be a positive whole number, got ${JSON.stringify(url.searchParams.get('seconds'))}`);
+      sendError(
+        response,
+        400,
+        `seconds must be a positive whole number, got ${JSON.stringify(url.searchParams.get('seconds'))}`
+      );
       return;
     }
     if (this.historyStreams >= this.limits.maxHistoryStreams) {
@@ -306,7 +323,7 @@ export class SidecarServer {
   }
 
   private metrics(response: http.ServerResponse): void | Promise<void> {
-    return this.withSample(response, async (sample) => {
+    return this.withSample(response, async sample => {
       this.prometheus ??= import('./prometheus.js').then(
         ({ PrometheusExposition, hubLabels }) => new PrometheusExposition(hubLabels(process.env))
       );
@@ -327,7 +344,7 @@ export class SidecarServer {
       refuseUpgrade(socket, '404 Not Found');
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (client) => this.wss.emit('connection', client, request));
+    this.wss.handleUpgrade(request, socket, head, client => this.wss.emit('connection', client, request));
   }
 
   /**

@@ -64,7 +64,7 @@ export class FakeReader implements Reader {
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     if (this.holding) {
-      await new Promise<void>((resolve) => (this.held = resolve));
+      await new Promise<void>(resolve => (this.held = resolve));
     }
     this.active--;
     return fakeReading(step);

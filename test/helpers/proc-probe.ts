@@ -39,6 +39,6 @@ export async function untilPending(pid: number, signal: number, timeoutMs = 1000
   const deadline = Date.now() + timeoutMs;
   while (!inSignalMask(pid, 'ShdPnd', signal)) {
     if (Date.now() > deadline) throw new Error(`signal ${signal} not pending in ${pid} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise(resolve => setImmediate(resolve));
   }
 }

@@ -25,7 +25,10 @@ describe('chart specs', () => {
   });
 
   it('scales to the data when the only limit is the whole machine', () => {
-    const onHost = history.map(s => ({ ...s, memory: { ...s.memory, limit: 256 * GiB, limitSource: 'host' as const } }));
+    const onHost = history.map(s => ({
+      ...s,
+      memory: { ...s.memory, limit: 256 * GiB, limitSource: 'host' as const }
+    }));
     const spec = memoryChart(onHost, 60000)!;
     // 3 GiB working set at most: a 5 GiB top, the machine's 256 GiB off the chart.
     expect(spec.yMax).toBe(5 * GiB);
@@ -33,9 +36,7 @@ describe('chart specs', () => {
   });
 
   it('rounds small memory scales to MiB, and to 1 GiB rather than "1000 MiB"', () => {
-    const small = (used: number) => [
-      makeSample({ memory: { used, cache: 0, limit: 256 * GiB, limitSource: 'host' } })
-    ];
+    const small = (used: number) => [makeSample({ memory: { used, cache: 0, limit: 256 * GiB, limitSource: 'host' } })];
     expect(memoryChart(small(300 * MiB), 60000)!.yMaxLabel).toBe('500 MiB');
     expect(memoryChart(small(600 * MiB), 60000)!.yMaxLabel).toBe('1.0 GiB');
   });

@@ -14,7 +14,6 @@ describe('details view', () => {
   let model: CgroupUsageModel;
   let item: UsageStatusItem;
 
-
   beforeEach(async () => {
     jest.useFakeTimers();
     transport = new FakeTransport();
@@ -89,7 +88,8 @@ describe('details view', () => {
   });
 
   it('shows the reason when the sidecar is unavailable', async () => {
-    transport.answer = () => new Error('the cgroup-usage sidecar did not answer through jupyter-server-proxy (HTTP 502)');
+    transport.answer = () =>
+      new Error('the cgroup-usage sidecar did not answer through jupyter-server-proxy (HTTP 502)');
     model.refresh();
     item.toggleDetails();
     await settle();

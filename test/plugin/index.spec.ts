@@ -82,7 +82,6 @@ describe(PLUGIN_ID, () => {
   const item = () => document.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
   const hidden = () => item()!.classList.contains('lm-mod-hidden');
 
-
   /** A plugin providing `token` as JupyterLab's own plugins do. */
   const providing = <T>(token: Token<T>, value: T): IPlugin<JupyterFrontEnd, T> => ({
     id: `test:${token.name}`,
@@ -229,10 +228,15 @@ describe(PLUGIN_ID, () => {
   function killAtSecondSample(): void {
     let count = 0;
     answer = () =>
-      new Response(JSON.stringify(makeSample({ timestamp: 1764160000000 + ++count * 1000, memory: { oomKills: count > 1 ? 1 : 0 } })), {
-        status: 200,
-        headers: { 'Content-Type': 'application/json' }
-      });
+      new Response(
+        JSON.stringify(
+          makeSample({ timestamp: 1764160000000 + ++count * 1000, memory: { oomKills: count > 1 ? 1 : 0 } })
+        ),
+        {
+          status: 200,
+          headers: { 'Content-Type': 'application/json' }
+        }
+      );
   }
 
   const oomNotifications = () =>
@@ -284,10 +288,13 @@ describe(PLUGIN_ID, () => {
 
   it('keeps memory limits in binary units end to end', async () => {
     answer = () =>
-      new Response(JSON.stringify(makeSample({ timestamp: Date.now(), memory: { used: 700 * 1024 ** 2, limit: GiB } })), {
-        status: 200,
-        headers: { 'Content-Type': 'application/json' }
-      });
+      new Response(
+        JSON.stringify(makeSample({ timestamp: Date.now(), memory: { used: 700 * 1024 ** 2, limit: GiB } })),
+        {
+          status: 200,
+          headers: { 'Content-Type': 'application/json' }
+        }
+      );
     await activate(SCHEMA);
     await settle();
     expect(item()!.textContent).toBe('CPU 0.7/2 · Mem 0.7/1.0 GiB');

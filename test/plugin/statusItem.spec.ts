@@ -16,7 +16,6 @@ describe('UsageStatusItem', () => {
   let statusBar: StatusBar;
   let item: UsageStatusItem;
 
-
   function setUp(settings = DEFAULT_SETTINGS): void {
     model = new CgroupUsageModel({ transport, settings });
     item = new UsageStatusItem(model);

@@ -23,9 +23,7 @@ describe('status text', () => {
     expect(statusText(sample, { ...DEFAULT_SETTINGS, show: { cpu: false, memory: true, disk: false } })).toBe(
       'Mem 1.2/4.0 GiB'
     );
-    expect(statusParts(sample, { ...DEFAULT_SETTINGS, show: { cpu: false, memory: false, disk: false } })).toEqual(
-      []
-    );
+    expect(statusParts(sample, { ...DEFAULT_SETTINGS, show: { cpu: false, memory: false, disk: false } })).toEqual([]);
   });
 
   it('leaves out the disk when the sidecar has none', () => {
@@ -33,7 +31,9 @@ describe('status text', () => {
   });
 
   it('shows raw usage when asked', () => {
-    expect(statusText(makeSample(), { ...DEFAULT_SETTINGS, memoryFigure: 'usage' })).toBe('CPU 0.7/2 · Mem 1.5/4.0 GiB');
+    expect(statusText(makeSample(), { ...DEFAULT_SETTINGS, memoryFigure: 'usage' })).toBe(
+      'CPU 0.7/2 · Mem 1.5/4.0 GiB'
+    );
   });
 
   it('marks each part with its level', () => {
@@ -91,7 +91,9 @@ describe('tooltip', () => {
 
   it('says the CPU figure is being measured before the second reading', () => {
     const text = tooltipText(makeSample({ cpu: { used: null, limitSource: 'host' } }), DEFAULT_SETTINGS);
-    expect(text).toContain('CPU: measuring (the sidecar needs two readings) of 2 cores, no limit set: the whole machine');
+    expect(text).toContain(
+      'CPU: measuring (the sidecar needs two readings) of 2 cores, no limit set: the whole machine'
+    );
   });
 
   it('mentions OOM kills only when there were some', () => {

@@ -36,7 +36,7 @@ function collect(child: ChildProcess): Promise<Finished> {
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolvePromise) =>
+  return new Promise(resolvePromise =>
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }))
   );
 }
@@ -68,11 +68,11 @@ function start(command: string[], cwd = ROOT): Promise<Running> {
         }
       };
       child.stderr?.on('data', check);
-      void finished.then((result) => reject(new Error(`sidecar exited without printing ${pattern}: ${result.stderr}`)));
+      void finished.then(result => reject(new Error(`sidecar exited without printing ${pattern}: ${result.stderr}`)));
       check();
     });
   child.stderr?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-  return stderrMatch(/listening on (\S+)\n/).then((match) => ({
+  return stderrMatch(/listening on (\S+)\n/).then(match => ({
     child,
     where: match[1] as string,
     finished,
@@ -182,7 +182,7 @@ describe('cgroup-usage-sidecar CLI', () => {
       const result = await run([...TSX_CLI, ...args]);
       assert.equal(result.code, 2);
       assert.equal(result.stdout, '');
-      const lines = result.stderr.split('\n').filter((line) => line !== '');
+      const lines = result.stderr.split('\n').filter(line => line !== '');
       assert.equal(lines.length, 1, result.stderr);
       assert.ok(lines[0]?.includes(named), lines[0]);
     });
@@ -226,16 +226,31 @@ describe('cgroup-usage-sidecar CLI', () => {
   it('logs an uncaught exception or unhandled rejection on one line and keeps serving', async () => {
     const socketPath = join(dir, 'escaping.sock');
     const preload = join(ROOT, 'test/sidecar/escaping-errors.ts');
-    const sidecar = await start(['--import', 'tsx', '--import', preload, TSX_CLI[2] as string,
-      '--unix-socket', socketPath, '--interval', '100']);
+    const sidecar = await start([
+      '--import',
+      'tsx',
+      '--import',
+      preload,
+      TSX_CLI[2] as string,
+      '--unix-socket',
+      socketPath,
+      '--interval',
+      '100'
+    ]);
     const latestTimestamp = async (): Promise<number> => {
       const response = await getOverSocket(socketPath, '/api/v1/metrics');
       assert.equal(response.status, 200);
       return assertContractSample(JSON.parse(response.body)).timestamp;
     };
     for (const [signal, line] of [
-      ['SIGUSR2', /^cgroup-usage-sidecar: uncaught exception \(still serving\): Error: thrown by the test \\n +at .*$/m],
-      ['SIGWINCH', /^cgroup-usage-sidecar: unhandled rejection \(still serving\): Error: rejected by the test \\n +at .*$/m]
+      [
+        'SIGUSR2',
+        /^cgroup-usage-sidecar: uncaught exception \(still serving\): Error: thrown by the test \\n +at .*$/m
+      ],
+      [
+        'SIGWINCH',
+        /^cgroup-usage-sidecar: unhandled rejection \(still serving\): Error: rejected by the test \\n +at .*$/m
+      ]
     ] as const) {
       const before = await latestTimestamp();
       sidecar.child.kill(signal);
@@ -258,7 +273,7 @@ describe('cgroup-usage-sidecar CLI', () => {
     );
     const controlOutput = collect(control);
     const controlErr = (pattern: RegExp): Promise<unknown> =>
-      new Promise((resolveSeen) => {
+      new Promise(resolveSeen => {
         let seen = '';
         control.stderr!.on('data', (chunk: Buffer) => {
           seen += chunk.toString();
@@ -284,15 +299,20 @@ describe('cgroup-usage-sidecar CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cgroup-usage-malformed-'));
     const socketPath = join(dir, 'sidecar.sock');
     const targets = ['//[', 'http://a:99999/', '//a%00b/', '/api/v1/metrics/..%2F//['];
-    const requests = targets.flatMap((target) => [
-      ...['GET', 'HEAD', 'POST'].map((method) => `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    const requests = targets.flatMap(target => [
+      ...['GET', 'HEAD', 'POST'].map(method => `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
       `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
         'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'
     ]);
-    for (const listen of [['--unix-socket', socketPath], ['--port', '0']]) {
+    for (const listen of [
+      ['--unix-socket', socketPath],
+      ['--port', '0']
+    ]) {
       const sidecar = await start([...TSX_CLI, ...listen]);
       const connect = (): net.Socket =>
-        listen[0] === '--port' ? net.connect(Number(new URL(sidecar.where).port), '127.0.0.1') : net.connect(socketPath);
+        listen[0] === '--port'
+          ? net.connect(Number(new URL(sidecar.where).port), '127.0.0.1')
+          : net.connect(socketPath);
       for (const request of requests) {
         const socket = connect().setEncoding('utf8');
         socket.end(request);
@@ -301,10 +321,14 @@ describe('cgroup-usage-sidecar CLI', () => {
         await once(socket, 'close');
         const statusLine = answer.split('\r\n', 1)[0];
         // A URL the parser refuses is a malformed target (400); one it accepts is simply no route (404).
-        assert.match(statusLine ?? '', /^HTTP\/1\.1 40[04] /, `${JSON.stringify(request)} got ${JSON.stringify(answer)}`);
+        assert.match(
+          statusLine ?? '',
+          /^HTTP\/1\.1 40[04] /,
+          `${JSON.stringify(request)} got ${JSON.stringify(answer)}`
+        );
       }
       const response = await (listen[0] === '--port'
-        ? fetch(`${sidecar.where}/api/v1/metrics`).then((r) => ({ status: r.status }))
+        ? fetch(`${sidecar.where}/api/v1/metrics`).then(r => ({ status: r.status }))
         : getOverSocket(socketPath, '/api/v1/metrics'));
       assert.ok([200, 503].includes(response.status), `metrics answered ${response.status} afterwards`);
       assert.equal(sidecar.child.exitCode, null, 'the sidecar is still running');
@@ -316,31 +340,38 @@ describe('cgroup-usage-sidecar CLI', () => {
   });
 
   // 30 s: three times the sidecar's 10 s, half of Node's default 60 s (which this must not rely on).
-  it('drops a client that never finishes its request (slowloris) or sends nothing, and keeps serving', { timeout: 30_000 }, async () => {
-    const sidecar = await start([...TSX_CLI]);
-    const port = Number(new URL(sidecar.where).port);
-    const dropped = async (firstBytes: string): Promise<string> => {
-      const socket = net.connect(port, '127.0.0.1').setEncoding('utf8');
-      socket.write(firstBytes);
-      // Trickle a header byte each second: activity must not keep the request alive.
-      const trickle = setInterval(() => firstBytes !== '' && socket.writable && socket.write('X'), 1000);
-      let answer = '';
-      // Once the answer arrives, stop writing: a byte landing after the server's close makes the
-      // kernel reset the connection, which is not the server's doing.
-      socket.on('data', (chunk: string) => ((answer += chunk), clearInterval(trickle)));
-      socket.on('error', () => undefined);
-      // Not events.once: it rejects on 'error', and a reset after the 408 is still a drop.
-      await new Promise((closed) => socket.once('close', closed));
-      clearInterval(trickle);
-      return answer;
-    };
-    const [slow, silent] = await Promise.all([dropped('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\nX-Slow: '), dropped('')]);
-    assert.match(slow, /^HTTP\/1\.1 408 /);
-    assert.match(silent, /^HTTP\/1\.1 408 /);
-    assert.equal((await fetch(`${sidecar.where}/`)).status, 200);
-    sidecar.child.kill('SIGTERM');
-    assert.equal((await sidecar.finished).code, 143);
-  });
+  it(
+    'drops a client that never finishes its request (slowloris) or sends nothing, and keeps serving',
+    { timeout: 30_000 },
+    async () => {
+      const sidecar = await start([...TSX_CLI]);
+      const port = Number(new URL(sidecar.where).port);
+      const dropped = async (firstBytes: string): Promise<string> => {
+        const socket = net.connect(port, '127.0.0.1').setEncoding('utf8');
+        socket.write(firstBytes);
+        // Trickle a header byte each second: activity must not keep the request alive.
+        const trickle = setInterval(() => firstBytes !== '' && socket.writable && socket.write('X'), 1000);
+        let answer = '';
+        // Once the answer arrives, stop writing: a byte landing after the server's close makes the
+        // kernel reset the connection, which is not the server's doing.
+        socket.on('data', (chunk: string) => ((answer += chunk), clearInterval(trickle)));
+        socket.on('error', () => undefined);
+        // Not events.once: it rejects on 'error', and a reset after the 408 is still a drop.
+        await new Promise(closed => socket.once('close', closed));
+        clearInterval(trickle);
+        return answer;
+      };
+      const [slow, silent] = await Promise.all([
+        dropped('GET /api/v1/metrics HTTP/1.1\r\nHost: x\r\nX-Slow: '),
+        dropped('')
+      ]);
+      assert.match(slow, /^HTTP\/1\.1 408 /);
+      assert.match(silent, /^HTTP\/1\.1 408 /);
+      assert.equal((await fetch(`${sidecar.where}/`)).status, 200);
+      sidecar.child.kill('SIGTERM');
+      assert.equal((await sidecar.finished).code, 143);
+    }
+  );
 
   it('listens on a free TCP port of 127.0.0.1 by default', async () => {
     const sidecar = await start([...TSX_CLI]);
@@ -358,7 +389,7 @@ describe('cgroup-usage-sidecar CLI', () => {
     const result = await run([...TSX_CLI, '--port', String(port)]);
     taken.close();
     assert.equal(result.code, 1);
-    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    const lines = result.stderr.split('\n').filter(line => line !== '');
     assert.equal(lines.length, 1, result.stderr);
     assert.match(lines[0] as string, /cannot listen: .*EADDRINUSE/);
   });
@@ -408,7 +439,7 @@ describe('--metrics-port: the scrape-only listener', () => {
     const result = await run([...TSX_CLI, '--unix-socket', join(dir, 'taken.sock'), '--metrics-port', String(port)]);
     taken.close();
     assert.equal(result.code, 1);
-    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    const lines = result.stderr.split('\n').filter(line => line !== '');
     assert.equal(lines.length, 1, result.stderr);
     assert.match(lines[0] as string, /cannot listen: .*EADDRINUSE/);
   });
@@ -472,7 +503,7 @@ describe('the esbuild bundle, outside the checkout', () => {
 describe('--once over the fixture trees', () => {
   const fixtures = join(ROOT, 'test/sidecar/fixtures');
   const cases = existsSync(fixtures)
-    ? readdirSync(fixtures).filter((name) => existsSync(join(fixtures, name, 'expected.json')))
+    ? readdirSync(fixtures).filter(name => existsSync(join(fixtures, name, 'expected.json')))
     : [];
 
   it('has fixture trees to run over', () => {
@@ -513,7 +544,11 @@ describe('--once over the fixture trees', () => {
       assert.equal(used, cpu.usageSeconds === null ? null : 0);
       assert.equal(throttledRatio, null);
       const disk = rest.disk && { ...rest.disk, used: '<statfs>', total: '<statfs>' };
-      const actual = JSON.parse(JSON.stringify({ ...rest, cpu: cpuRest, disk }).split(caseDir).join('<fixture>'));
+      const actual = JSON.parse(
+        JSON.stringify({ ...rest, cpu: cpuRest, disk })
+          .split(caseDir)
+          .join('<fixture>')
+      );
       const expected = JSON.parse(readFileSync(join(caseDir, 'expected.json'), 'utf8'));
       assert.deepEqual(actual, expected);
     });

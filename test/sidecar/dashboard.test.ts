@@ -15,7 +15,7 @@ describe('monitoring/grafana-dashboard.json', () => {
 
   it('has unique panel ids, panels inside the 24-column grid that do not overlap, and a query in every panel', () => {
     const panels = buildDashboard().panels ?? [];
-    const ids = panels.map((panel) => panel.id);
+    const ids = panels.map(panel => panel.id);
     assert.equal(new Set(ids).size, ids.length, `ids ${ids.join(', ')}`);
     const cells = new Set<string>();
     for (const panel of panels) {

@@ -33,7 +33,12 @@ describe('parsers', () => {
     ].join('\n');
     assert.deepEqual(parseMountinfo(text), [
       { version: 2, root: '/', mountPoint: '/sys/fs/cgroup', controllers: [] },
-      { version: 1, root: '/docker/abc', mountPoint: '/sys/fs/cgroup/cpu,cpuacct', controllers: ['rw', 'cpu', 'cpuacct'] },
+      {
+        version: 1,
+        root: '/docker/abc',
+        mountPoint: '/sys/fs/cgroup/cpu,cpuacct',
+        controllers: ['rw', 'cpu', 'cpuacct']
+      },
       { version: 1, root: '/with space', mountPoint: '/mnt/cg x', controllers: ['rw', 'memory'] }
     ]);
   });
@@ -74,7 +79,10 @@ describe('discover', () => {
         path.join(cgroupfs, 'memory')
       ]
     });
-    assert.deepEqual(discovery.controllers.pids, { dir: path.join(cgroupfs, 'pids'), chain: [path.join(cgroupfs, 'pids')] });
+    assert.deepEqual(discovery.controllers.pids, {
+      dir: path.join(cgroupfs, 'pids'),
+      chain: [path.join(cgroupfs, 'pids')]
+    });
     assert.equal(discovery.unified?.dir, path.join(cgroupfs, 'unified'));
   });
 
@@ -102,7 +110,7 @@ describe('discover', () => {
   });
 
   test('with the default --sys-root, a mount point outside /sys is read where it is', () => {
-    withTree({ 'proc/self/cgroup': '0::/job\n', 'cg/job/cgroup.controllers': 'memory\n' }, (work) => {
+    withTree({ 'proc/self/cgroup': '0::/job\n', 'cg/job/cgroup.controllers': 'memory\n' }, work => {
       writeMountinfo(work, `40 31 0:38 / ${work}/cg rw - cgroup2 cgroup2 rw`);
       const discovery = discoverIn(work, '/sys');
       assert.ok(discovery.kind === 'cgroup-v2');
@@ -111,7 +119,7 @@ describe('discover', () => {
   });
 
   test('with --sys-root given, a mount point outside /sys is never read: skipped with a problem', () => {
-    withTree({ 'proc/self/cgroup': '0::/job\n', 'cg/job/cgroup.controllers': 'memory\n' }, (work) => {
+    withTree({ 'proc/self/cgroup': '0::/job\n', 'cg/job/cgroup.controllers': 'memory\n' }, work => {
       writeMountinfo(work, `40 31 0:38 / ${work}/cg rw - cgroup2 cgroup2 rw`);
       const discovery = discoverIn(work);
       assert.deepEqual(discovery, {
@@ -126,7 +134,7 @@ describe('discover', () => {
       'proc/self/cgroup': '4:memory:/\n0::/user.slice\n',
       'sys/fs/cgroup/unified/user.slice/cgroup.controllers': 'cpu memory pids\n'
     };
-    withTree(files, (work) => {
+    withTree(files, work => {
       writeMountinfo(
         work,
         '35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
@@ -161,7 +169,7 @@ describe('discover', () => {
       'sys/fs/cgroup/unified/a/cgroup.procs': '77\n',
       'sys/fs/cgroup/unified/b/inner/cgroup.procs': '77\n'
     };
-    withTree(files, (work) => {
+    withTree(files, work => {
       writeMountinfo(
         work,
         '35 31 0:32 /.. /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
@@ -188,7 +196,7 @@ describe('discover', () => {
       'sys/fs/cgroup/cgroup.controllers': 'cpu memory\n',
       'sys/fs/cgroup/a/cgroup.procs': '177\n'
     };
-    withTree(files, (work) => {
+    withTree(files, work => {
       writeMountinfo(work, '26 23 0:24 /.. /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
       const discovery = discoverIn(work);
       assert.ok(discovery.kind === 'cgroup-v2');
@@ -202,22 +210,30 @@ describe('discover', () => {
   });
 
   test('findOwnCgroup: the search is bounded, and a root that is not "/.." alone is not searched', () => {
-    const files = { 'cg/a/cgroup.procs': '', 'cg/b/cgroup.procs': '', 'cg/b/c/cgroup.procs': '', 'cg/b/d/cgroup.procs': '1\n' };
-    withTree(files, (work) => {
+    const files = {
+      'cg/a/cgroup.procs': '',
+      'cg/b/cgroup.procs': '',
+      'cg/b/c/cgroup.procs': '',
+      'cg/b/d/cgroup.procs': '1\n'
+    };
+    withTree(files, work => {
       // a, b, then b/c, b/d: four cgroups to look at, one more than allowed.
       assert.deepEqual(findOwnCgroup(path.join(work, 'cg'), { controllers: [], path: '/' }, '/../..', 1, 3), {
-        problem: 'cgroup path / is outside the mount root /../..; more than 3 cgroups to search for PID 1, reading the mount point'
+        problem:
+          'cgroup path / is outside the mount root /../..; more than 3 cgroups to search for PID 1, reading the mount point'
       });
-      assert.deepEqual(findOwnCgroup(path.join(work, 'cg'), { controllers: [], path: '/' }, '/../..', 1, 4), { relative: ['b', 'd'] });
+      assert.deepEqual(findOwnCgroup(path.join(work, 'cg'), { controllers: [], path: '/' }, '/../..', 1, 4), {
+        relative: ['b', 'd']
+      });
       assert.deepEqual(findOwnCgroup(path.join(work, 'cg'), { controllers: [], path: '/x' }, '/../y', 1), {
         problem: 'cgroup path /x is outside the mount root /../y; reading the mount point'
       });
     });
   });
 
-  test('no proc/self/stat: the PID searched for is the sidecar\'s own', () => {
+  test("no proc/self/stat: the PID searched for is the sidecar's own", () => {
     const files = { 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/a/cgroup.procs': `${process.pid}\n` };
-    withTree(files, (work) => {
+    withTree(files, work => {
       writeMountinfo(work, '26 23 0:24 /.. /sys/fs/cgroup rw - cgroup2 cgroup2 rw');
       const discovery = discoverIn(work);
       assert.ok(discovery.kind === 'cgroup-v2');
@@ -227,7 +243,7 @@ describe('discover', () => {
 
   test('duplicate mounts of one hierarchy: the one under /sys wins over an earlier one elsewhere', () => {
     const files = { 'proc/self/cgroup': '0::/job\n', 'sys/fs/cgroup/job/cgroup.controllers': 'memory\n' };
-    withTree(files, (work) => {
+    withTree(files, work => {
       writeMountinfo(
         work,
         '40 22 0:24 / /mnt/cgroup2 rw - cgroup2 cgroup2 rw',
@@ -244,8 +260,11 @@ describe('discover', () => {
   });
 
   test('duplicate mounts: one under /sys holding the path beats a deeper root elsewhere; a later mount on the same point hides an earlier one', () => {
-    const files = { 'proc/self/cgroup': '0::/kubepods/pod1/c1\n', 'sys/fs/cgroup/pod1/c1/cgroup.controllers': 'memory\n' };
-    withTree(files, (work) => {
+    const files = {
+      'proc/self/cgroup': '0::/kubepods/pod1/c1\n',
+      'sys/fs/cgroup/pod1/c1/cgroup.controllers': 'memory\n'
+    };
+    withTree(files, work => {
       writeMountinfo(
         work,
         '40 22 0:24 /kubepods/pod1/c1 /mnt/c1 rw - cgroup2 cgroup2 rw',
@@ -262,7 +281,7 @@ describe('discover', () => {
 
   test('default --sys-root: a mount outside /sys is used when it is the only one holding the path', () => {
     const files = { 'proc/self/cgroup': '3:memory:/job\n', 'cgroup/memory/job/memory.stat': '' };
-    withTree(files, (work) => {
+    withTree(files, work => {
       writeMountinfo(
         work,
         `30 22 0:30 / ${work}/cgroup/memory rw - cgroup cgroup rw,memory`,
@@ -276,7 +295,7 @@ describe('discover', () => {
   });
 
   test('/proc/self/cgroup without any cgroup mount: host', () => {
-    withTree({ 'proc/self/cgroup': '0::/\n' }, (work) => {
+    withTree({ 'proc/self/cgroup': '0::/\n' }, work => {
       writeMountinfo(work, '22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw');
       assert.deepEqual(discoverIn(work), { kind: 'host', problems: [] });
     });

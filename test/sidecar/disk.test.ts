@@ -81,7 +81,7 @@ class Inbox<T> {
       }
       const left = deadline - Date.now();
       assert.ok(left > 0, `no ${what} within ${DEADLINE_MS} ms`);
-      await new Promise<void>((resolve) => {
+      await new Promise<void>(resolve => {
         this.wake = resolve;
         setTimeout(resolve, left).unref();
       });
@@ -103,7 +103,7 @@ class Inbox<T> {
 
 function linesOf(child: ChildProcess, name: string): Inbox<string> {
   const inbox = new Inbox<string>();
-  createInterface({ input: child.stdout! }).on('line', (line) => inbox.push(line));
+  createInterface({ input: child.stdout! }).on('line', line => inbox.push(line));
   child.on('exit', () => inbox.close(`${name} exited`));
   return inbox;
 }
@@ -147,12 +147,16 @@ describe('a sidecar whose --disk-path hangs in statfs', () => {
     }
     // A missing venv or mfusepy is a set-up fault, not a reason to skip.
     const probe = spawnSync(PYTHON, ['-c', 'import mfusepy'], { encoding: 'utf8' });
-    assert.equal(probe.status, 0, `${PYTHON} cannot import mfusepy (scripts/test.sh installs it): ${probe.stderr ?? probe.error}`);
+    assert.equal(
+      probe.status,
+      0,
+      `${PYTHON} cannot import mfusepy (scripts/test.sh installs it): ${probe.stderr ?? probe.error}`
+    );
     fuse = spawn(PYTHON, [path.join(__dirname, 'slow-statfs-fs.py'), mountPoint], { stdio: ['pipe', 'pipe', 'pipe'] });
     fuse.stderr!.setEncoding('utf8').on('data', (chunk: string) => (fuseErrors += chunk));
     fuseLines = linesOf(fuse, 'the FUSE filesystem');
     try {
-      await fuseLines.until('"ready"', (line) => line === 'ready');
+      await fuseLines.until('"ready"', line => line === 'ready');
     } catch {
       // mfusepy imported, so libfuse is there: an exit before "ready" is the mount refused.
       refused = `the kernel refused the FUSE mount: ${fuseErrors.trim()}`;
@@ -199,7 +203,7 @@ describe('a sidecar whose --disk-path hangs in statfs', () => {
     const stream = new Inbox<Sample>();
     try {
       const where = await listening(sidecar);
-      await fuseLines.until('the first statfs', (line) => line === 'statfs');
+      await fuseLines.until('the first statfs', line => line === 'statfs');
       const blocked = () => !fuseLines.seen.includes('answered');
 
       // Each streamed sample is followed by a /api/v1/metrics request, which must be answered
@@ -222,7 +226,9 @@ describe('a sidecar whose --disk-path hangs in statfs', () => {
       assert.equal(timedOut.memory.limit, 2147483648);
 
       // Later readings do not wait for it, nor ask again: they say it is still pending.
-      const pending = new RegExp(`^${mountPoint}: statfs still pending after \\d+\\.\\d s; not asked again until it answers$`);
+      const pending = new RegExp(
+        `^${mountPoint}: statfs still pending after \\d+\\.\\d s; not asked again until it answers$`
+      );
       for (let i = 0; i < 5; i++) {
         const sample = await nextWhileBlocked(`pending sample ${i + 1}`);
         assert.equal(sample.disk, null);
@@ -233,8 +239,8 @@ describe('a sidecar whose --disk-path hangs in statfs', () => {
 
       // Released: the hung call answers, and a later reading reports the disk again.
       fuse!.stdin!.write('release\n');
-      await fuseLines.until('the answer', (line) => line === 'answered');
-      const recovered = await stream.until('a sample with disk figures', (sample) => sample.disk !== null);
+      await fuseLines.until('the answer', line => line === 'answered');
+      const recovered = await stream.until('a sample with disk figures', sample => sample.disk !== null);
       assert.deepEqual(recovered.disk, { path: mountPoint, used: 750 * 4096, total: 1000 * 4096 });
       assert.deepEqual(recovered.errors, []);
       client.terminate();

@@ -12,7 +12,14 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it, mock, type TestContext } from 'node:test';
 import { ChildCgroups, CgroupRefused } from '../helpers/cgroup.js';
-import { MAX_FILE_BYTES, MISSING_RECHECK_MS, OpenFiles, Problems, readOptional, readRequired } from '../../sidecar/src/files.js';
+import {
+  MAX_FILE_BYTES,
+  MISSING_RECHECK_MS,
+  OpenFiles,
+  Problems,
+  readOptional,
+  readRequired
+} from '../../sidecar/src/files.js';
 import { createReader } from '../../sidecar/src/reader.js';
 
 const MiB = 1024 * 1024;
@@ -103,7 +110,12 @@ describe('files that would block or grow without bound', () => {
     fs.rmSync(path.join(cgroup, 'memory.stat'));
     execFileSync('mkfifo', [path.join(cgroup, 'memory.stat')]);
     fs.truncateSync(path.join(cgroup, 'memory.current'), MAX_FILE_BYTES + 100);
-    const reader = createReader({ procRoot: path.join(tree, 'proc'), sysRoot: path.join(tree, 'sys'), diskPath: tree, env: {} });
+    const reader = createReader({
+      procRoot: path.join(tree, 'proc'),
+      sysRoot: path.join(tree, 'sys'),
+      diskPath: tree,
+      env: {}
+    });
     const reading = await reader.read();
     assert.deepEqual(reading.errors, [
       `${cgroup}/memory.current: larger than ${MAX_FILE_BYTES} bytes`,
@@ -115,7 +127,10 @@ describe('files that would block or grow without bound', () => {
     // Put right, the same reader reads the same paths again.
     fs.writeFileSync(path.join(cgroup, 'memory.current'), '1048576\n');
     fs.rmSync(path.join(cgroup, 'memory.stat'));
-    fs.copyFileSync(path.join(__dirname, 'fixtures/v2-namespace/sys/fs/cgroup/memory.stat'), path.join(cgroup, 'memory.stat'));
+    fs.copyFileSync(
+      path.join(__dirname, 'fixtures/v2-namespace/sys/fs/cgroup/memory.stat'),
+      path.join(cgroup, 'memory.stat')
+    );
     const again = await reader.read();
     assert.deepEqual(again.errors, []);
     assert.equal(again.memory.usage, 1048576);
@@ -135,17 +150,17 @@ it('a cgroup removed and re-created is read through its new files', (t: TestCont
   }
   // The memory hierarchy's limit file: memory.max on v2, memory.limit_in_bytes on v1.
   const file = cgroups.dirs
-    .flatMap((dir) => ['memory.max', 'memory.limit_in_bytes'].map((name) => path.join(dir, name)))
-    .find((candidate) => fs.existsSync(candidate))!;
+    .flatMap(dir => ['memory.max', 'memory.limit_in_bytes'].map(name => path.join(dir, name)))
+    .find(candidate => fs.existsSync(candidate))!;
   const problems = new Problems(new OpenFiles());
   assert.equal(readRequired(file, problems)?.trim(), String(256 * MiB));
   // Empty, so the directories go at once; then the same path holds a new cgroup.
-  cgroups.dirs.forEach((dir) => fs.rmdirSync(dir));
+  cgroups.dirs.forEach(dir => fs.rmdirSync(dir));
   const again = new ChildCgroups(name, { memoryBytes: 128 * MiB });
   try {
     assert.equal(readRequired(file, problems)?.trim(), String(128 * MiB));
     assert.deepEqual(problems.messages, []);
   } finally {
-    again.dirs.forEach((dir) => fs.rmdirSync(dir));
+    again.dirs.forEach(dir => fs.rmdirSync(dir));
   }
 });

@@ -71,7 +71,7 @@ interface Fixture {
 }
 
 function listFiles(dir: string, relative = ''): string[] {
-  return fs.readdirSync(path.join(dir, relative), { withFileTypes: true }).flatMap((entry) => {
+  return fs.readdirSync(path.join(dir, relative), { withFileTypes: true }).flatMap(entry => {
     const child = path.join(relative, entry.name);
     return entry.isDirectory() ? listFiles(dir, child) : [child];
   });
@@ -81,7 +81,10 @@ function listFiles(dir: string, relative = ''): string[] {
 function comparable(reading: Reading, tree: string): { figures: unknown; errors: string[] } {
   const { errors, disk, ...figures } = reading;
   const text = JSON.stringify({ ...figures, disk: disk && disk.path });
-  return { figures: JSON.parse(text.split(tree).join('<tree>')), errors: errors.map((error) => error.split(tree).join('<tree>')) };
+  return {
+    figures: JSON.parse(text.split(tree).join('<tree>')),
+    errors: errors.map(error => error.split(tree).join('<tree>'))
+  };
 }
 
 let work: string;
@@ -125,7 +128,7 @@ function replaceNumber(text: string, n: number, replace: (digits: string) => str
     return text;
   }
   let seen = 0;
-  return text.replace(NUMBER, (digits) => (seen++ === n % count ? replace(digits) : digits));
+  return text.replace(NUMBER, digits => (seen++ === n % count ? replace(digits) : digits));
 }
 
 function atLine(text: string, n: number, change: (lines: string[], index: number) => void): string {
@@ -138,7 +141,7 @@ const isWordByte = (byte: number) => /\w/.test(String.fromCharCode(byte));
 const isWordSpaceOrSeparator = (byte: number) => /[\w ,.:=-]/.test(String.fromCharCode(byte));
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.nat().map((at) => ({
+  fc.nat().map(at => ({
     kind: `truncate at ${at}`,
     apply: (text: string) => {
       const cut = text.slice(0, at % Math.max(1, text.length));
@@ -153,25 +156,39 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
         const index = at % bytes.length;
         const flipped = bytes[index] ^ bits;
         // Such a flip can give another valid file: flip the top bit instead.
-        const valid = (isWordByte(bytes[index]) || /[,.:=-]/.test(String.fromCharCode(bytes[index]))) && isWordSpaceOrSeparator(flipped);
+        const valid =
+          (isWordByte(bytes[index]) || /[,.:=-]/.test(String.fromCharCode(bytes[index]))) &&
+          isWordSpaceOrSeparator(flipped);
         bytes[index] = valid ? bytes[index] ^ 0x80 : flipped;
       }
       return bytes.toString('latin1');
     }
   })),
   fc
-    .tuple(fc.nat(), fc.constantFrom('18446744073709551616', '99999999999999999999999', '9'.repeat(400), '1' + '0'.repeat(25)))
-    .map(([n, huge]) => ({ kind: `huge number ${huge.slice(0, 20)} at ${n}`, apply: (text: string) => replaceNumber(text, n, () => huge) })),
-  fc.nat().map((n) => ({ kind: `negative number at ${n}`, apply: (text: string) => replaceNumber(text, n, (digits) => `-${digits}`) })),
-  fc.constant({ kind: 'empty', apply: () => '' }),
-  fc.tuple(fc.nat(), fc.constantFrom('junk', 'x 1', 'some', '0-3', 'max', '=', 'total=1', 'usage_usec', '\0\0')).map(([n, junk]) => ({
-    kind: `junk line ${JSON.stringify(junk)} at ${n}`,
-    apply: (text: string) => atLine(text, n, (lines, index) => lines.splice(index, 0, junk))
+    .tuple(
+      fc.nat(),
+      fc.constantFrom('18446744073709551616', '99999999999999999999999', '9'.repeat(400), '1' + '0'.repeat(25))
+    )
+    .map(([n, huge]) => ({
+      kind: `huge number ${huge.slice(0, 20)} at ${n}`,
+      apply: (text: string) => replaceNumber(text, n, () => huge)
+    })),
+  fc.nat().map(n => ({
+    kind: `negative number at ${n}`,
+    apply: (text: string) => replaceNumber(text, n, digits => `-${digits}`)
   })),
+  fc.constant({ kind: 'empty', apply: () => '' }),
+  fc
+    .tuple(fc.nat(), fc.constantFrom('junk', 'x 1', 'some', '0-3', 'max', '=', 'total=1', 'usage_usec', '\0\0'))
+    .map(([n, junk]) => ({
+      kind: `junk line ${JSON.stringify(junk)} at ${n}`,
+      apply: (text: string) => atLine(text, n, (lines, index) => lines.splice(index, 0, junk))
+    })),
   fc.constant({ kind: 'removed', apply: () => null }),
   fc.tuple(fc.nat(), fc.nat({ max: 1_000_000 })).map(([n, other]) => ({
     kind: `line ${n} duplicated with ${other}`,
-    apply: (text: string) => atLine(text, n, (lines, index) => lines.splice(index, 0, lines[index].replace(NUMBER, String(other))))
+    apply: (text: string) =>
+      atLine(text, n, (lines, index) => lines.splice(index, 0, lines[index].replace(NUMBER, String(other))))
   })),
   fc.tuple(fc.nat(), fc.constantFrom(' ', '\t', '\n', '  \n', '\r')).map(([at, space]) => ({
     kind: `whitespace ${JSON.stringify(space)} at ${at}`,
@@ -197,7 +214,7 @@ describe('fuzzing the fixture trees', () => {
       const fixture: Fixture = {
         name,
         dir,
-        files: listFiles(dir).filter((file) => file.startsWith('proc/') || file.startsWith('sys/')),
+        files: listFiles(dir).filter(file => file.startsWith('proc/') || file.startsWith('sys/')),
         diskPath: options.diskPath ?? '',
         env: options.env ?? {},
         baseline: null
@@ -217,7 +234,7 @@ describe('fuzzing the fixture trees', () => {
         const fixture = fixtures[fixtureIndex % fixtures.length];
         const relative = fixture.files[fileIndex % fixture.files.length];
         let mutated: string | null = null;
-        const { reading, tree } = await readTree(fixture, (tree) => {
+        const { reading, tree } = await readTree(fixture, tree => {
           const file = path.join(tree, relative);
           mutated = mutation.apply(fs.readFileSync(file, 'latin1'));
           if (mutated === null) {
@@ -229,7 +246,10 @@ describe('fuzzing the fixture trees', () => {
         const context = `${fixture.name}/${relative}, ${mutation.kind}: ${JSON.stringify(mutated)?.slice(0, 300)}`;
 
         const timed = { reading, monotonicSeconds: 1 };
-        for (const sample of [toSample(null, timed, Date.now()), toSample({ reading, monotonicSeconds: 0 }, timed, Date.now())]) {
+        for (const sample of [
+          toSample(null, timed, Date.now()),
+          toSample({ reading, monotonicSeconds: 0 }, timed, Date.now())
+        ]) {
           assertSaneNumbers(sample, `${context}: sample`);
           assertContractSample(JSON.parse(JSON.stringify(sample)));
         }
@@ -240,7 +260,7 @@ describe('fuzzing the fixture trees', () => {
         const { figures, errors } = comparable(reading, tree);
         // cgroup-v1 reports a bad quota/period pair once, under cpu.cfs_quota_us.
         const names = [relative, relative.replace(/cpu\.cfs_period_us$/, 'cpu.cfs_quota_us')];
-        const named = errors.some((error) => names.some((name) => error.includes(`<tree>/${name}:`)));
+        const named = errors.some(error => names.some(name => error.includes(`<tree>/${name}:`)));
         if (!named) {
           assert.deepEqual(figures, fixture.baseline, `${context}: figures changed, errors ${JSON.stringify(errors)}`);
         }

@@ -32,7 +32,22 @@ function seeded(seed: number): () => number {
   };
 }
 
-const AWKWARD_NUMBERS = [0, -0, 1, -1, 0.1, 1e21, 1e-7, 5e-324, Number.MAX_VALUE, 2 ** 53, -(2 ** 53) - 2, NaN, Infinity, -Infinity];
+const AWKWARD_NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  0.1,
+  1e21,
+  1e-7,
+  5e-324,
+  Number.MAX_VALUE,
+  2 ** 53,
+  -(2 ** 53) - 2,
+  NaN,
+  Infinity,
+  -Infinity
+];
 // Quotes, escapes, control characters (U+0000 included), a lone surrogate, non-BMP text.
 const AWKWARD_CHARS = ['a', '"', '\\', '\u0000', '\n', '\u001f', '\u2028', '\ud800', '😀', 'é', '1', ':', ','];
 
@@ -59,13 +74,15 @@ function generate(random: () => number, depth: number): unknown {
     case 7:
       return Array.from({ length: Math.floor(random() * 5) }, () => generate(random, depth - 1));
     default:
-      return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [text(), generate(random, depth - 1)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(random() * 5) }, () => [text(), generate(random, depth - 1)])
+      );
   }
 }
 
 describe('encode and decode', () => {
   it('give back exactly JSON.stringify of the samples of every fixture tree', async () => {
-    const cases = fs.readdirSync(FIXTURES).filter((name) => fs.existsSync(path.join(FIXTURES, name, 'proc')));
+    const cases = fs.readdirSync(FIXTURES).filter(name => fs.existsSync(path.join(FIXTURES, name, 'proc')));
     assert.ok(cases.length >= 5, `fixture cases: ${cases.join(', ')}`);
     for (const name of cases) {
       const caseDir = path.join(FIXTURES, name);
@@ -135,7 +152,10 @@ describe('HistoryRing', () => {
     ring.push({ a: 1 }, 0);
     ring.push({ a: 2, b: [3, 4, 5] }, 1);
     ring.push({ a: 6 }, 2);
-    assert.deepEqual([0, 1, 2].map((n) => ring.json(n)), ['{"a":1}', '{"a":2,"b":[3,4,5]}', '{"a":6}']);
+    assert.deepEqual(
+      [0, 1, 2].map(n => ring.json(n)),
+      ['{"a":1}', '{"a":2,"b":[3,4,5]}', '{"a":6}']
+    );
   });
 
   it('finds the newest run of keys at or after a point, counted back from the newest', () => {

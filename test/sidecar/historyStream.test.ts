@@ -17,10 +17,14 @@ const INTERVAL_MS = 50;
 const CAPACITY = historyCapacity(INTERVAL_MS);
 
 /** GET that keeps the body as text; `onFirstData` runs when the first body bytes arrive. */
-function get(base: string, path: string, onFirstData?: () => void): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  base: string,
+  path: string,
+  onFirstData?: () => void
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get(base + path, (response) => {
+      .get(base + path, response => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => {
           if (chunks.length === 0) {
@@ -29,7 +33,11 @@ function get(base: string, path: string, onFirstData?: () => void): Promise<{ st
           chunks.push(chunk);
         });
         response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') })
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8')
+          })
         );
       })
       .on('error', reject);
@@ -46,7 +54,7 @@ async function stalledClient(base: string): Promise<{ response: http.IncomingMes
   // Resumes reading; resolves with the body once the response is over, complete or cut short.
   const text = async (): Promise<string> => {
     // Not once(): a cut-short body also emits 'error', reported here through `complete`.
-    const closed = new Promise((resolve) => response.on('close', resolve));
+    const closed = new Promise(resolve => response.on('close', resolve));
     response.on('error', () => undefined);
     response.resume();
     await closed;
@@ -77,7 +85,7 @@ describe('/api/v1/history over a full ring', () => {
   /** Makes `count` samples on the mocked clock, one interval apart. */
   async function takeSamples(count: number): Promise<void> {
     for (let i = 0; i < count; i++) {
-      const next = new Promise<void>((resolve) => {
+      const next = new Promise<void>(resolve => {
         const unsubscribe = sampler.onSample(() => {
           unsubscribe();
           resolve();
@@ -91,8 +99,8 @@ describe('/api/v1/history over a full ring', () => {
   before(async () => {
     // Only the sampler's timer and clock are mocked: the server's setTimeout/setImmediate are real.
     mock.timers.enable({ apis: ['setInterval', 'Date'], now: 1_700_000_000_000 });
-    sampler.onSample((sample) => taken.push(sample));
-    const first = new Promise((resolve) => sampler.onSample(resolve));
+    sampler.onSample(sample => taken.push(sample));
+    const first = new Promise(resolve => sampler.onSample(resolve));
     sampler.start();
     await first;
     await takeSamples(CAPACITY + 9); // the ring has wrapped
@@ -126,12 +134,12 @@ describe('/api/v1/history over a full ring', () => {
     const histories = Array.from({ length: 4 }, (_, i) =>
       get(base, '/api/v1/history', () => {
         // Asked once the first history is under way.
-        metrics ??= get(base, '/api/v1/metrics').then((answer) => {
+        metrics ??= get(base, '/api/v1/metrics').then(answer => {
           assert.equal(answer.status, 200);
           serialisedAtMetrics = serialised.mock.callCount();
           finished.push('metrics');
         });
-      }).then((answer) => {
+      }).then(answer => {
         assert.equal((JSON.parse(answer.body) as HistoryResponse).samples.length, CAPACITY);
         finished.push(`history ${i}`);
       })

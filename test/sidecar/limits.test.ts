@@ -22,29 +22,44 @@ describe('MEM_LIMIT / CPU_LIMIT', () => {
 
   test('a value no machine has is reported, not taken (400 nines once became an Infinity limit)', () => {
     const env = parseEnvLimits({ MEM_LIMIT: '9'.repeat(400), CPU_LIMIT: '8193' });
-    assert.deepEqual(env.memory, { value: null, problem: `MEM_LIMIT="${'9'.repeat(400)}": not a number of bytes up to 2^53; ignored` });
+    assert.deepEqual(env.memory, {
+      value: null,
+      problem: `MEM_LIMIT="${'9'.repeat(400)}": not a number of bytes up to 2^53; ignored`
+    });
     assert.deepEqual(env.cpu, { value: null, problem: 'CPU_LIMIT="8193": not a number of cores up to 8192; ignored' });
   });
 
   test('a malformed value is ignored and reported only when it is consulted', () => {
     const env = parseEnvLimits({ MEM_LIMIT: '2G', CPU_LIMIT: '-1' });
     const consulted = new Problems(new OpenFiles());
-    assert.deepEqual(resolveMemoryLimit(Infinity, env, () => 8 * GIB, consulted), { limit: 8 * GIB, limitSource: 'host' });
+    assert.deepEqual(
+      resolveMemoryLimit(Infinity, env, () => 8 * GIB, consulted),
+      { limit: 8 * GIB, limitSource: 'host' }
+    );
     assert.deepEqual(resolveCpuLimit(Infinity, null, 4, env, consulted), { limit: 4, limitSource: 'host' });
     assert.deepEqual(consulted.messages, [
       'MEM_LIMIT="2G": not a number of bytes up to 2^53; ignored',
       'CPU_LIMIT="-1": not a number of cores up to 8192; ignored'
     ]);
     const notConsulted = new Problems(new OpenFiles());
-    assert.deepEqual(resolveMemoryLimit(GIB, env, () => 8 * GIB, notConsulted), { limit: GIB, limitSource: 'cgroup' });
+    assert.deepEqual(
+      resolveMemoryLimit(GIB, env, () => 8 * GIB, notConsulted),
+      { limit: GIB, limitSource: 'cgroup' }
+    );
     assert.deepEqual(notConsulted.messages, []);
   });
 
   test('the cgroup wins over the environment, the environment over the machine', () => {
     const env = parseEnvLimits({ MEM_LIMIT: String(2 * GIB), CPU_LIMIT: '3' });
     const problems = new Problems(new OpenFiles());
-    assert.deepEqual(resolveMemoryLimit(GIB, env, () => 8 * GIB, problems), { limit: GIB, limitSource: 'cgroup' });
-    assert.deepEqual(resolveMemoryLimit(Infinity, env, () => 8 * GIB, problems), { limit: 2 * GIB, limitSource: 'env' });
+    assert.deepEqual(
+      resolveMemoryLimit(GIB, env, () => 8 * GIB, problems),
+      { limit: GIB, limitSource: 'cgroup' }
+    );
+    assert.deepEqual(
+      resolveMemoryLimit(Infinity, env, () => 8 * GIB, problems),
+      { limit: 2 * GIB, limitSource: 'env' }
+    );
     assert.deepEqual(resolveCpuLimit(Infinity, 8, 8, env, problems), { limit: 3, limitSource: 'env' });
     assert.deepEqual(problems.messages, []);
   });

@@ -61,7 +61,8 @@ describe('pids files', () => {
 
 describe('parsePressure', () => {
   test('reads some and full lines', () => {
-    const text = 'some avg10=1.45 avg60=1.04 avg300=1.19 total=7680871\nfull avg10=0.00 avg60=0.10 avg300=0.00 total=12\n';
+    const text =
+      'some avg10=1.45 avg60=1.04 avg300=1.19 total=7680871\nfull avg10=0.00 avg60=0.10 avg300=0.00 total=12\n';
     assert.deepEqual(parsePressure(text), {
       some: { avg10: 1.45, avg60: 1.04, avg300: 1.19, total: 7680871 },
       full: { avg10: 0, avg60: 0.1, avg300: 0, total: 12 }

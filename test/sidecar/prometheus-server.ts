@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
+  await new Promise(resolve => server.close(resolve));
   return port;
 }
 
@@ -98,13 +98,17 @@ export class PrometheusServer {
     const body = (await (await fetch(`${this.url}/api/v1/targets`)).json()) as {
       data: { activeTargets: { health: string }[] };
     };
-    return body.data.activeTargets.map((target) => target.health);
+    return body.data.activeTargets.map(target => target.health);
   }
 
   /** An instant query; throws with Prometheus' error when it fails. */
   async query(promql: string): Promise<VectorSample[]> {
     const response = await fetch(`${this.url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
-    const body = (await response.json()) as { status: string; error?: string; data: { resultType: string; result: VectorSample[] } };
+    const body = (await response.json()) as {
+      status: string;
+      error?: string;
+      data: { resultType: string; result: VectorSample[] };
+    };
     if (body.status !== 'success') {
       throw new Error(`query ${promql}: ${body.error}`);
     }

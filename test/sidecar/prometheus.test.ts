@@ -31,7 +31,17 @@ interface Sidecar {
 async function startSidecar(): Promise<Sidecar> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'sidecar/src/cli.ts'), '--port', '0', '--metrics-port', '0', '--interval', '3600000'],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'sidecar/src/cli.ts'),
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--interval',
+      '3600000'
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, JUPYTERHUB_USER: USER, JUPYTERHUB_SERVER_NAME: SERVER_NAME },
@@ -48,7 +58,7 @@ async function startSidecar(): Promise<Sidecar> {
         resolveWhere([api, scrape]);
       }
     });
-    child.once('exit', (code) => reject(new Error(`sidecar exited ${code}: ${stderr}`)));
+    child.once('exit', code => reject(new Error(`sidecar exited ${code}: ${stderr}`)));
   });
   const [api, scrape] = await where;
   return { child, api, scrape };
@@ -93,16 +103,27 @@ function expectedSeries(sample: Sample): Expected[] {
     ['cgroup_usage_pids_max', {}, sample.pids.max],
     [
       'cgroup_usage_info',
-      { source: sample.source, memory_limit_source: sample.memory.limitSource, cpu_limit_source: sample.cpu.limitSource },
+      {
+        source: sample.source,
+        memory_limit_source: sample.memory.limitSource,
+        cpu_limit_source: sample.cpu.limitSource
+      },
       1
     ]
   ];
   for (const resource of ['cpu', 'memory', 'io'] as const) {
-    for (const [kind, word] of [['some', 'waiting'], ['full', 'stalled']] as const) {
+    for (const [kind, word] of [
+      ['some', 'waiting'],
+      ['full', 'stalled']
+    ] as const) {
       const line = sample.pressure[resource]?.[kind] ?? null;
       const scope = { scope: sample.pressure.scope ?? '' };
       expected.push([`cgroup_usage_pressure_${resource}_${word}_seconds_total`, scope, line && line.total / 1e6]);
-      expected.push(['cgroup_usage_pressure_ratio', { ...scope, resource, kind, window: '10s' }, line && line.avg10 / 100]);
+      expected.push([
+        'cgroup_usage_pressure_ratio',
+        { ...scope, resource, kind, window: '10s' },
+        line && line.avg10 / 100
+      ]);
     }
   }
   if (sample.disk) {
@@ -131,7 +152,7 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
     // Everything the last scrape stored (a scrape is stored whole, so the timestamp tells the sample).
     await prometheus.until('the pinned sample stored', 30_000, async () => {
       stored = await prometheus.query(`{job="${JOB}"}`);
-      const timestamp = stored.find((s) => s.metric.__name__ === 'cgroup_usage_sample_timestamp_seconds');
+      const timestamp = stored.find(s => s.metric.__name__ === 'cgroup_usage_sample_timestamp_seconds');
       return timestamp !== undefined && Number(timestamp.value[1]) === sample.timestamp / 1000;
     });
   });
@@ -149,7 +170,7 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
     const checked: string[] = [];
     for (const [name, labels, value] of expectedSeries(sample)) {
       const matches = stored.filter(
-        (s) => s.metric.__name__ === name && Object.entries(labels).every(([key, wanted]) => s.metric[key] === wanted)
+        s => s.metric.__name__ === name && Object.entries(labels).every(([key, wanted]) => s.metric[key] === wanted)
       );
       const what = `${name}${JSON.stringify(labels)}`;
       if (value === null) {
@@ -161,7 +182,11 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
       checked.push(name);
     }
     // This machine's cgroup has memory and CPU figures at least.
-    for (const name of ['cgroup_usage_memory_working_set_bytes', 'cgroup_usage_cpu_usage_seconds_total', 'cgroup_usage_info']) {
+    for (const name of [
+      'cgroup_usage_memory_working_set_bytes',
+      'cgroup_usage_cpu_usage_seconds_total',
+      'cgroup_usage_info'
+    ]) {
       assert.ok(checked.includes(name), `${name} not compared`);
     }
     console.log(`# ${checked.length} series equal to the JSON sample of ${new Date(sample.timestamp).toISOString()}`);
@@ -170,14 +195,22 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
   it('has the JupyterHub labels, the target labels and the version on every stored series', () => {
     assert.ok(stored.length > 15, `${stored.length} series stored`);
     for (const { metric } of stored) {
-      if (['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'].includes(metric.__name__ ?? '')) {
+      if (
+        [
+          'up',
+          'scrape_duration_seconds',
+          'scrape_samples_scraped',
+          'scrape_samples_post_metric_relabeling',
+          'scrape_series_added'
+        ].includes(metric.__name__ ?? '')
+      ) {
         continue; // Prometheus' own series about the scrape
       }
       assert.equal(metric.jupyterhub_user, USER, metric.__name__);
       assert.equal(metric.jupyterhub_server_name, SERVER_NAME, metric.__name__);
       assert.equal(metric.instance, sidecar.scrape, metric.__name__);
     }
-    const info = stored.find((s) => s.metric.__name__ === 'cgroup_usage_info');
+    const info = stored.find(s => s.metric.__name__ === 'cgroup_usage_info');
     assert.match(info?.metric.version ?? '', /^\d+\.\d+\.\d+/);
   });
 
@@ -199,8 +232,15 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
       // What Grafana substitutes: the chosen user, and a rate window of at least four scrapes.
       const promql = expr.replaceAll('$user', USER).replaceAll('$__rate_interval', '1m');
       let result: VectorSample[] = [];
-      await prometheus.until(`data for ${panel}: ${promql}`, 30_000, async () => (result = await prometheus.query(promql)).length > 0);
-      assert.ok(result.every((series) => Number.isFinite(Number(series.value[1]))), `${panel}: ${JSON.stringify(result)}`);
+      await prometheus.until(
+        `data for ${panel}: ${promql}`,
+        30_000,
+        async () => (result = await prometheus.query(promql)).length > 0
+      );
+      assert.ok(
+        result.every(series => Number.isFinite(Number(series.value[1]))),
+        `${panel}: ${JSON.stringify(result)}`
+      );
     }
   });
 
@@ -210,7 +250,9 @@ describe('a real Prometheus scraping --metrics-port', { skip: unavailable ?? fal
     let rates: VectorSample[] = [];
     await prometheus.until('two scrapes', 30_000, async () => (rates = await prometheus.query(promql)).length > 0);
     assert.equal(Number(rates[0]?.value[1]), 0);
-    const metadata = (await (await fetch(`${prometheus.url}/api/v1/metadata?metric=cgroup_usage_oom_events_total`)).json()) as {
+    const metadata = (await (
+      await fetch(`${prometheus.url}/api/v1/metadata?metric=cgroup_usage_oom_events_total`)
+    ).json()) as {
       data: Record<string, { type: string }[]>;
     };
     assert.equal(metadata.data.cgroup_usage_oom_events_total?.[0]?.type, 'counter');

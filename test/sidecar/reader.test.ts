@@ -67,10 +67,13 @@ async function readFixture(name: string): Promise<unknown> {
 }
 
 describe('fixture trees', () => {
-  const cases = fs.readdirSync(FIXTURES).filter((name) => fs.statSync(path.join(FIXTURES, name)).isDirectory());
+  const cases = fs.readdirSync(FIXTURES).filter(name => fs.statSync(path.join(FIXTURES, name)).isDirectory());
 
   test('every required layout has a fixture', () => {
-    assert.deepEqual(REQUIRED_CASES.filter((name) => !cases.includes(name)), []);
+    assert.deepEqual(
+      REQUIRED_CASES.filter(name => !cases.includes(name)),
+      []
+    );
   });
 
   for (const name of cases) {
@@ -88,7 +91,12 @@ describe('fixture trees', () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-fixture-'));
     try {
       fs.cpSync(path.join(FIXTURES, 'v2-namespace'), work, { recursive: true });
-      const reader = createReader({ procRoot: path.join(work, 'proc'), sysRoot: path.join(work, 'sys'), diskPath: work, env: {} });
+      const reader = createReader({
+        procRoot: path.join(work, 'proc'),
+        sysRoot: path.join(work, 'sys'),
+        diskPath: work,
+        env: {}
+      });
       assert.equal((await reader.read()).memory.limit, 2147483648);
       fs.writeFileSync(path.join(work, 'sys/fs/cgroup/memory.max'), '1073741824\n');
       fs.writeFileSync(path.join(work, 'sys/fs/cgroup/cpu.stat'), 'usage_usec 200000000\n');
@@ -133,7 +141,7 @@ function realV1Paths(): Record<string, string> | null {
     }
   }
   const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  const mounted = ['memory', 'cpu', 'cpuacct'].every((name) => mountinfo.includes(` / /sys/fs/cgroup/${name} `));
+  const mounted = ['memory', 'cpu', 'cpuacct'].every(name => mountinfo.includes(` / /sys/fs/cgroup/${name} `));
   return mounted && paths.memory !== undefined ? paths : null;
 }
 
@@ -152,7 +160,7 @@ function levels(controller: string, cgroupPath: string): string[] {
 function cpuListSize(list: string): number {
   return list
     .split(',')
-    .map((range) => range.split('-').map(Number))
+    .map(range => range.split('-').map(Number))
     .reduce((count, [first, last]) => count + (last ?? first) - first + 1, 0);
 }
 
@@ -171,8 +179,8 @@ describe('this machine (cgroup v1 hybrid)', { skip: realPaths === null && NOT_HY
     assert.equal(reading.cpu.hostCpus, onlineCpus());
 
     const memoryLimits = levels('memory', paths.memory)
-      .map((level) => Number(readTrimmed(path.join(level, 'memory.limit_in_bytes'))))
-      .filter((limit) => limit < 2 ** 62);
+      .map(level => Number(readTrimmed(path.join(level, 'memory.limit_in_bytes'))))
+      .filter(limit => limit < 2 ** 62);
     const memTotal = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readTrimmed('/proc/meminfo'))![1]) * 1024;
     assert.deepEqual(
       [reading.memory.limit, reading.memory.limitSource],
@@ -180,7 +188,10 @@ describe('this machine (cgroup v1 hybrid)', { skip: realPaths === null && NOT_HY
     );
 
     const quotas = levels('cpu', paths.cpu)
-      .map((level) => [readTrimmed(path.join(level, 'cpu.cfs_quota_us')), readTrimmed(path.join(level, 'cpu.cfs_period_us'))])
+      .map(level => [
+        readTrimmed(path.join(level, 'cpu.cfs_quota_us')),
+        readTrimmed(path.join(level, 'cpu.cfs_period_us'))
+      ])
       .filter(([quota]) => quota !== '-1')
       .map(([quota, period]) => Number(quota) / Number(period));
     const cpusetFile = path.join('/sys/fs/cgroup/cpuset', paths.cpuset ?? '/', 'cpuset.effective_cpus');
@@ -188,10 +199,14 @@ describe('this machine (cgroup v1 hybrid)', { skip: realPaths === null && NOT_HY
     const cgroupCpuLimit = Math.min(...quotas, cpuset);
     assert.deepEqual(
       [reading.cpu.limit, reading.cpu.limitSource],
-      quotas.length > 0 || cgroupCpuLimit < onlineCpus() ? [Math.min(cgroupCpuLimit, onlineCpus()), 'cgroup'] : [onlineCpus(), 'host']
+      quotas.length > 0 || cgroupCpuLimit < onlineCpus()
+        ? [Math.min(cgroupCpuLimit, onlineCpus()), 'cgroup']
+        : [onlineCpus(), 'host']
     );
 
-    const oomKill = /^oom_kill (\d+)$/m.exec(readTrimmed(path.join('/sys/fs/cgroup/memory', paths.memory, 'memory.oom_control')));
+    const oomKill = /^oom_kill (\d+)$/m.exec(
+      readTrimmed(path.join('/sys/fs/cgroup/memory', paths.memory, 'memory.oom_control'))
+    );
     assert.equal(reading.memory.oomKills, oomKill ? Number(oomKill[1]) : null);
 
     // CPU time is monotonic: the reader's figure lies between the test's two reads.
@@ -201,7 +216,10 @@ describe('this machine (cgroup v1 hybrid)', { skip: realPaths === null && NOT_HY
     // At the root of the pids hierarchy there is no pids.current: null, and no error (checked above).
     const pidsCurrent = path.join('/sys/fs/cgroup/pids', paths.pids ?? '/', 'pids.current');
     assert.equal(reading.pids.current, fs.existsSync(pidsCurrent) ? Number(readTrimmed(pidsCurrent)) : null);
-    assert.equal(reading.pressure.cpu !== null, fs.existsSync(path.join('/sys/fs/cgroup/unified', paths[''] ?? '/', 'cpu.pressure')));
+    assert.equal(
+      reading.pressure.cpu !== null,
+      fs.existsSync(path.join('/sys/fs/cgroup/unified', paths[''] ?? '/', 'cpu.pressure'))
+    );
   });
 });
 
@@ -215,7 +233,7 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
   const name = `cgroup-usage-test-${process.pid}`;
   const MIB = 2 ** 20;
 
-  test('the reader sees the parent limits and the workload working set', async (t) => {
+  test('the reader sees the parent limits and the workload working set', async t => {
     const paths = realPaths!;
     const parents = {
       memory: path.join('/sys/fs/cgroup/memory', paths.memory, name),
@@ -224,7 +242,9 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
     };
     // cgroupfs directories are removed with rmdir, leaf first, once empty.
     const removeCgroups = () =>
-      Object.values(parents).forEach((dir) => [path.join(dir, 'leaf'), dir].filter(fs.existsSync).forEach((d) => fs.rmdirSync(d)));
+      Object.values(parents).forEach(dir =>
+        [path.join(dir, 'leaf'), dir].filter(fs.existsSync).forEach(d => fs.rmdirSync(d))
+      );
     try {
       for (const dir of Object.values(parents)) {
         fs.mkdirSync(path.join(dir, 'leaf'), { recursive: true });
@@ -239,7 +259,10 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-real-'));
     const workload = spawn(
       process.execPath,
-      ['-e', "process.stdin.once('data', () => { globalThis.kept = Buffer.alloc(300 * 2 ** 20, 1); console.log('ready'); })"],
+      [
+        '-e',
+        "process.stdin.once('data', () => { globalThis.kept = Buffer.alloc(300 * 2 ** 20, 1); console.log('ready'); })"
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] }
     );
     try {
@@ -254,7 +277,7 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
       fs.mkdirSync(path.join(work, 'self'));
       const procCgroup = readTrimmed('/proc/self/cgroup')
         .split('\n')
-        .map((line) =>
+        .map(line =>
           line.replace(
             /^(\d+):(memory|cpu|cpuacct):(.*)$/,
             (_, id, controller, cgroupPath) => `${id}:${controller}:${path.join(cgroupPath, name, 'leaf')}`
@@ -266,7 +289,8 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
       fs.writeFileSync(path.join(work, 'self/mountinfo'), fs.readFileSync('/proc/self/mountinfo'));
 
       // Throttling is accounted in the parent, which holds the quota: the reader reads its cpu.stat.
-      const parentPeriods = () => Number(/^nr_periods (\d+)$/m.exec(readTrimmed(path.join(parents.cpu, 'cpu.stat')))![1]);
+      const parentPeriods = () =>
+        Number(/^nr_periods (\d+)$/m.exec(readTrimmed(path.join(parents.cpu, 'cpu.stat')))![1]);
       const periodsBefore = parentPeriods();
       const reading = await createReader({ procRoot: work, sysRoot: '/sys', diskPath: work, env: {} }).read();
       const periodsAfter = parentPeriods();
@@ -294,23 +318,30 @@ describe('this machine: child cgroups with limits on the parent', { skip: realPa
   });
 });
 
-describe('non-Linux fallback (os + pidusage), exercised here directly', { skip: process.platform !== 'linux' && 'compares with /proc' }, () => {
-  /** The parent's CPU seconds (utime + stime at USER_HZ 100), as the test reads them itself. */
-  function parentCpuSeconds(): number {
-    const fields = readTrimmed(`/proc/${process.ppid}/stat`).split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  }
+describe(
+  'non-Linux fallback (os + pidusage), exercised here directly',
+  { skip: process.platform !== 'linux' && 'compares with /proc' },
+  () => {
+    /** The parent's CPU seconds (utime + stime at USER_HZ 100), as the test reads them itself. */
+    function parentCpuSeconds(): number {
+      const fields = readTrimmed(`/proc/${process.ppid}/stat`).split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    }
 
-  test('machine memory from os, CPU time of the parent process from pidusage', async () => {
-    const problems = new Problems(new OpenFiles());
-    const before = parentCpuSeconds();
-    const figures = await readOtherHost(problems);
-    const after = parentCpuSeconds();
-    assert.deepEqual(problems.messages, []);
-    assert.equal(figures.memory.hostTotal, os.totalmem());
-    assert.equal(figures.memory.limit, Infinity);
-    assert.ok(figures.memory.used! > 0 && figures.memory.used! <= os.totalmem());
-    assert.ok(figures.cpu.usageSeconds! >= before && figures.cpu.usageSeconds! <= after, `${before} ≤ ${figures.cpu.usageSeconds} ≤ ${after}`);
-    assert.deepEqual(figures.pressure, { cpu: null, memory: null, io: null, scope: null });
-  });
-});
+    test('machine memory from os, CPU time of the parent process from pidusage', async () => {
+      const problems = new Problems(new OpenFiles());
+      const before = parentCpuSeconds();
+      const figures = await readOtherHost(problems);
+      const after = parentCpuSeconds();
+      assert.deepEqual(problems.messages, []);
+      assert.equal(figures.memory.hostTotal, os.totalmem());
+      assert.equal(figures.memory.limit, Infinity);
+      assert.ok(figures.memory.used! > 0 && figures.memory.used! <= os.totalmem());
+      assert.ok(
+        figures.cpu.usageSeconds! >= before && figures.cpu.usageSeconds! <= after,
+        `${before} ≤ ${figures.cpu.usageSeconds} ≤ ${after}`
+      );
+      assert.deepEqual(figures.pressure, { cpu: null, memory: null, io: null, scope: null });
+    });
+  }
+);

@@ -33,7 +33,7 @@ function skip(t: TestContext, reason: string): void {
   t.skip(reason);
 }
 
-it('reports the limits and working set of a real cgroup it runs in', async (t) => {
+it('reports the limits and working set of a real cgroup it runs in', async t => {
   if (process.platform !== 'linux') {
     skip(t, 'not Linux');
     return;

@@ -9,7 +9,11 @@ import { fakeReading, MiB } from '../helpers/fake-reader.js';
 
 /** The second sample of the fake reader (cpu.used known), with `memory` overridden. */
 function sample(memory: Partial<Sample['memory']> = {}): Sample {
-  const taken = toSample({ reading: fakeReading(0), monotonicSeconds: 0 }, { reading: fakeReading(1), monotonicSeconds: 1 }, 1.7e12);
+  const taken = toSample(
+    { reading: fakeReading(0), monotonicSeconds: 0 },
+    { reading: fakeReading(1), monotonicSeconds: 1 },
+    1.7e12
+  );
   return { ...taken, memory: { ...taken.memory, ...memory } };
 }
 

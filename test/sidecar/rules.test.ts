@@ -13,7 +13,9 @@ const RULES = join(MONITORING, 'cgroup-usage.rules.yml');
 const RULE_TESTS = join(MONITORING, 'tests', 'cgroup-usage.rules.test.yml');
 
 const probe = spawnSync('promtool', ['--version']);
-const unavailable = probe.error ? `promtool cannot be run (${probe.error.message}): install Debian's prometheus package` : null;
+const unavailable = probe.error
+  ? `promtool cannot be run (${probe.error.message}): install Debian's prometheus package`
+  : null;
 if (unavailable) {
   console.log(`# SKIP rules tests: ${unavailable}`);
 }

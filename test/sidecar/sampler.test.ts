@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { Sample } from '../../src/sample.js';
-import { CPU_WINDOW_MS, HISTORY_SECONDS, Sampler, historyCapacity, toSample, type TimedReading } from '../../sidecar/src/sampler.js';
+import {
+  CPU_WINDOW_MS,
+  HISTORY_SECONDS,
+  Sampler,
+  historyCapacity,
+  toSample,
+  type TimedReading
+} from '../../sidecar/src/sampler.js';
 import { FakeReader, fakeReading } from '../helpers/fake-reader.js';
 
 function timed(step: number, monotonicSeconds: number): TimedReading {
@@ -9,8 +16,8 @@ function timed(step: number, monotonicSeconds: number): TimedReading {
 }
 
 function nextSample(sampler: Sampler): Promise<Sample> {
-  return new Promise((resolve) => {
-    const unsubscribe = sampler.onSample((sample) => {
+  return new Promise(resolve => {
+    const unsubscribe = sampler.onSample(sample => {
       unsubscribe();
       resolve(sample);
     });
@@ -154,7 +161,7 @@ describe('Sampler', () => {
     const sampler = new Sampler(reader, intervalMs);
     const capacity = historyCapacity(intervalMs);
     const taken: Sample[] = [];
-    sampler.onSample((sample) => taken.push(sample));
+    sampler.onSample(sample => taken.push(sample));
     for (let i = 0; i < capacity + 3; i++) {
       const next = nextSample(sampler);
       if (i === 0) {

@@ -34,8 +34,8 @@ class Harness {
   }
 
   takeSample(): Promise<Sample> {
-    const next = new Promise<Sample>((resolve) => {
-      const unsubscribe = this.sampler.onSample((sample) => {
+    const next = new Promise<Sample>(resolve => {
+      const unsubscribe = this.sampler.onSample(sample => {
         unsubscribe();
         resolve(sample);
       });
@@ -63,9 +63,9 @@ class StreamClient {
 
   constructor(url: string) {
     this.socket = new WebSocket(url);
-    this.socket.on('message', (data) => {
+    this.socket.on('message', data => {
       this.messages.push(JSON.parse(String(data)) as Sample);
-      this.waiters = this.waiters.filter((waiter) => {
+      this.waiters = this.waiters.filter(waiter => {
         if (this.messages.length >= waiter.count) {
           waiter.resolve();
           return false;
@@ -79,7 +79,7 @@ class StreamClient {
     if (this.messages.length >= count) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+    return new Promise(resolve => this.waiters.push({ count, resolve }));
   }
 }
 
@@ -120,7 +120,7 @@ function parseExposition(text: string): {
 }
 
 function promtool(text: string): Promise<{ found: boolean; output: string; ok: boolean }> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) => {
       const code = (error as NodeJS.ErrnoException | null)?.code;
       resolve({ found: code !== 'ENOENT', ok: error === null, output: stdout + stderr });
@@ -169,10 +169,8 @@ describe('HTTP and WebSocket server (TCP)', () => {
   it('never reads on request: many requests cost no extra read', async () => {
     await harness.takeSample();
     const reads = harness.reader.reads;
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, () => getJson(`${base}/api/v1/metrics`))
-    );
-    assert.ok(answers.every((answer) => answer.status === 200));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => getJson(`${base}/api/v1/metrics`)));
+    assert.ok(answers.every(answer => answer.status === 200));
     assert.equal(harness.reader.reads, reads);
   });
 
@@ -238,7 +236,7 @@ describe('HTTP and WebSocket server (TCP)', () => {
       assert.ok(type.get(family), `TYPE missing for ${name}`);
     }
     const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
-      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+      samples.find(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     assert.equal(value('cgroup_usage_memory_working_set_bytes'), sample.memory.used);
     assert.equal(value('cgroup_usage_spec_memory_limit_bytes'), 512 * MiB);
     assert.equal(value('cgroup_usage_oom_events_total'), 2);
@@ -251,8 +249,14 @@ describe('HTTP and WebSocket server (TCP)', () => {
     assert.equal(value('cgroup_usage_cpu_cfs_throttled_periods_total'), sample.cpu.throttledPeriods);
     assert.equal(type.get('cgroup_usage_cpu_cfs_throttled_periods_total'), 'counter');
     assert.equal(value('cgroup_usage_cpu_cfs_throttled_seconds_total'), sample.cpu.throttledSeconds);
-    assert.equal(samples.find((s) => /used_cores|throttled_ratio/.test(s.name)), undefined);
-    assert.equal(value('cgroup_usage_pressure_ratio', { resource: 'cpu', kind: 'some', scope: 'cgroup', window: '10s' }), 0.015);
+    assert.equal(
+      samples.find(s => /used_cores|throttled_ratio/.test(s.name)),
+      undefined
+    );
+    assert.equal(
+      value('cgroup_usage_pressure_ratio', { resource: 'cpu', kind: 'some', scope: 'cgroup', window: '10s' }),
+      0.015
+    );
     assert.equal(value('cgroup_usage_pressure_cpu_waiting_seconds_total', { scope: 'cgroup' }), 2);
     assert.equal(type.get('cgroup_usage_pressure_cpu_waiting_seconds_total'), 'counter');
     assert.equal(value('cgroup_usage_disk_total_bytes', { path: '/home/jovyan' }), 4000);
@@ -260,14 +264,17 @@ describe('HTTP and WebSocket server (TCP)', () => {
       value('cgroup_usage_info', { source: 'cgroup-v1', memory_limit_source: 'cgroup', cpu_limit_source: 'cgroup' }),
       1
     );
-    assert.match(samples.find((s) => s.name === 'cgroup_usage_info')?.labels.version ?? '', /^\d+\.\d+\.\d+/);
+    assert.match(samples.find(s => s.name === 'cgroup_usage_info')?.labels.version ?? '', /^\d+\.\d+\.\d+/);
     assert.equal(value('cgroup_usage_sample_timestamp_seconds'), sample.timestamp / 1000);
     assert.equal(value('cgroup_usage_read_errors'), 1);
     // What the sample does not know is absent, not 0: the memory pressure of this sample is null.
     assert.equal(value('cgroup_usage_pressure_ratio', { resource: 'memory' }), undefined);
     assert.equal(value('cgroup_usage_pressure_memory_waiting_seconds_total'), undefined);
     // Without JUPYTERHUB_USER / JUPYTERHUB_SERVER_NAME there is no such label.
-    assert.equal(samples.find((s) => 'jupyterhub_user' in s.labels || 'jupyterhub_server_name' in s.labels), undefined);
+    assert.equal(
+      samples.find(s => 'jupyterhub_user' in s.labels || 'jupyterhub_server_name' in s.labels),
+      undefined
+    );
     const lint = await promtool(text);
     if (lint.found) {
       assert.ok(lint.ok, `promtool check metrics: ${lint.output}`);
@@ -278,7 +285,9 @@ describe('HTTP and WebSocket server (TCP)', () => {
 
   it('labels every series with the JupyterHub user and server name of the environment, when set', async () => {
     const sample = await harness.takeSample();
-    const exposition = new PrometheusExposition(hubLabels({ JUPYTERHUB_USER: 'al"ice', JUPYTERHUB_SERVER_NAME: 'gpu' }));
+    const exposition = new PrometheusExposition(
+      hubLabels({ JUPYTERHUB_USER: 'al"ice', JUPYTERHUB_SERVER_NAME: 'gpu' })
+    );
     const text = await exposition.render(sample);
     const { samples } = parseExposition(text);
     assert.ok(samples.length > 15, `${samples.length} series`);
@@ -307,10 +316,19 @@ describe('HTTP and WebSocket server (TCP)', () => {
       const sample = await noQuota.takeSample();
       assert.equal(sample.cpu.periods, null);
       const { samples } = parseExposition(await (await fetch(`${where}/metrics`)).text());
-      assert.ok(samples.some((s) => s.name === 'cgroup_usage_cpu_usage_seconds_total'));
-      assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_periods_total'), undefined);
-      assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_throttled_periods_total'), undefined);
-      assert.equal(samples.find((s) => s.name === 'cgroup_usage_cpu_cfs_throttled_seconds_total'), undefined);
+      assert.ok(samples.some(s => s.name === 'cgroup_usage_cpu_usage_seconds_total'));
+      assert.equal(
+        samples.find(s => s.name === 'cgroup_usage_cpu_cfs_periods_total'),
+        undefined
+      );
+      assert.equal(
+        samples.find(s => s.name === 'cgroup_usage_cpu_cfs_throttled_periods_total'),
+        undefined
+      );
+      assert.equal(
+        samples.find(s => s.name === 'cgroup_usage_cpu_cfs_throttled_seconds_total'),
+        undefined
+      );
     } finally {
       await noQuota.close();
     }
@@ -348,13 +366,13 @@ describe('HTTP and WebSocket server (TCP)', () => {
     const first = await harness.takeSample();
     const url = `${base.replace('http', 'ws')}/api/v1/stream?token=x`;
     const clients = Array.from({ length: 50 }, () => new StreamClient(url));
-    await Promise.all(clients.map((client) => client.received(1)));
+    await Promise.all(clients.map(client => client.received(1)));
     const second = await harness.takeSample();
-    await Promise.all(clients.map((client) => client.received(2)));
+    await Promise.all(clients.map(client => client.received(2)));
     for (const client of clients) {
       assert.deepEqual(client.messages, [first, second]);
     }
-    assert.equal(new Set(clients.map((client) => client.messages[1]?.timestamp)).size, 1);
+    assert.equal(new Set(clients.map(client => client.messages[1]?.timestamp)).size, 1);
     for (const client of clients) {
       client.socket.terminate();
     }
@@ -364,13 +382,13 @@ describe('HTTP and WebSocket server (TCP)', () => {
     await harness.takeSample();
     const url = `${base.replace('http', 'ws')}/api/v1/stream`;
     const clients = Array.from({ length: 5 }, () => new StreamClient(url));
-    await Promise.all(clients.map((client) => client.received(1)));
+    await Promise.all(clients.map(client => client.received(1)));
     const [leaving, ...staying] = clients as [StreamClient, ...StreamClient[]];
     // Gone without a close handshake, before the server noticed: the next broadcast still targets it.
     leaving.socket.terminate();
     const second = await harness.takeSample();
     const third = await harness.takeSample();
-    await Promise.all(staying.map((client) => client.received(3)));
+    await Promise.all(staying.map(client => client.received(3)));
     for (const client of staying) {
       assert.deepEqual(client.messages.slice(1), [second, third]);
       client.socket.terminate();
@@ -496,7 +514,7 @@ describe('a WebSocket client that stops reading', () => {
     stuck.setEncoding('latin1').on('data', (chunk: string) => (received += chunk));
     stuck.resume();
     const takenSinceResume: string[] = [];
-    const caughtUp = (): boolean => takenSinceResume.some((marker) => received.includes(marker));
+    const caughtUp = (): boolean => takenSinceResume.some(marker => received.includes(marker));
     while (!caughtUp() && takenSinceResume.length < 200) {
       const sample = await harness.takeSample();
       takenSinceResume.push(`"used":${sample.memory.used},`);
@@ -507,7 +525,7 @@ describe('a WebSocket client that stops reading', () => {
     // (about 20 of 50 KB) were never queued for it; the healthy client got every one.
     const whileStuck = healthy.messages
       .slice(0, samples)
-      .filter((sample) => received.includes(`"used":${sample.memory.used},`)).length;
+      .filter(sample => received.includes(`"used":${sample.memory.used},`)).length;
     assert.ok(whileStuck < samples - 20, `the stuck client got ${whileStuck} of the ${samples} samples`);
     assert.equal(healthy.messages.length, samples + takenSinceResume.length);
     stuck.destroy();
@@ -524,7 +542,7 @@ describe('WebSocket heartbeat', () => {
     const silent = new WebSocket(`${base}/api/v1/stream`, { autoPong: false });
     await Promise.all([once(answering, 'open'), once(silent, 'open')]);
     let pings = 0;
-    const threePings = new Promise<void>((resolve) =>
+    const threePings = new Promise<void>(resolve =>
       answering.on('ping', () => {
         if (++pings === 3) resolve();
       })

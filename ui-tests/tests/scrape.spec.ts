@@ -16,7 +16,11 @@ let scrapeUrl = '';
 test.beforeAll(async () => {
   const port = await freePort();
   scrapeUrl = `http://127.0.0.1:${port}`;
-  lab = await startLab({ name: 'scrape', userSettings: FAST_REFRESH, env: { CGROUP_USAGE_METRICS_PORT: String(port) } });
+  lab = await startLab({
+    name: 'scrape',
+    userSettings: FAST_REFRESH,
+    env: { CGROUP_USAGE_METRICS_PORT: String(port) }
+  });
 });
 
 test.afterAll(async () => {
@@ -63,7 +67,11 @@ test('serves /metrics on the port before any browser request, only /metrics, fro
 });
 
 test('a malformed CGROUP_USAGE_METRICS_PORT is logged, and the session works as without it', async ({ page }) => {
-  const bad = await startLab({ name: 'scrape-bad-port', userSettings: FAST_REFRESH, env: { CGROUP_USAGE_METRICS_PORT: '94x64' } });
+  const bad = await startLab({
+    name: 'scrape-bad-port',
+    userSettings: FAST_REFRESH,
+    env: { CGROUP_USAGE_METRICS_PORT: '94x64' }
+  });
   try {
     // No sidecar at start-up: the proxy starts one on the plugin's first request, as usual.
     expect(sidecarsOf(bad.pid)).toHaveLength(0);

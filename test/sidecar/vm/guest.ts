@@ -136,7 +136,7 @@ async function oomKills(): Promise<RunRecord[]> {
 /** PSI totals (µs) of a cgroup's *.pressure files, or the machine's /proc/pressure. */
 function pressureTotals(cgroup: V2Cgroup | null): Record<string, number> {
   return Object.fromEntries(
-    PRESSURES.map((resource) => [
+    PRESSURES.map(resource => [
       resource,
       pressureTotal(cgroup ? cgroup.read(`${resource}.pressure`) : readFileSync(`/proc/pressure/${resource}`, 'utf8'))
     ])
@@ -301,7 +301,7 @@ async function main(): Promise<void> {
     try {
       const records = await run();
       const seconds = (Date.now() - start) / 1000;
-      records.forEach((record) => emit({ ...record, seconds }));
+      records.forEach(record => emit({ ...record, seconds }));
       console.log(`vm-guest: ${name} done in ${seconds} s`);
     } catch (error) {
       console.log(`vm-guest: ${name} failed: ${(error as Error).stack ?? String(error)}`);

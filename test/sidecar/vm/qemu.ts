@@ -52,9 +52,9 @@ export function prepareVm(): VmFiles {
   const files = Object.fromEntries(
     result.stdout
       .split('\n')
-      .map((line) => /^([A-Z]+)=(.+)$/.exec(line))
-      .filter((match) => match !== null)
-      .map((match) => [match[1], match[2]])
+      .map(line => /^([A-Z]+)=(.+)$/.exec(line))
+      .filter(match => match !== null)
+      .map(match => [match[1], match[2]])
   );
   for (const key of ['KERNEL', 'INITRD', 'GUEST', 'SIDECAR']) {
     if (!files[key]) {
@@ -117,16 +117,16 @@ export async function runVm(files: VmFiles, timeoutMs: number): Promise<VmRun> {
     }
     const lines = read('results.log')
       .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as RunRecord & { done?: true; error?: string });
-    if (!lines.some((line) => line.done)) {
+      .filter(line => line.startsWith('{'))
+      .map(line => JSON.parse(line) as RunRecord & { done?: true; error?: string });
+    if (!lines.some(line => line.done)) {
       throw new Error(
         `the guest runner did not finish (qemu exit ${String(code)}); console:\n${consoleTail(consoleText)}`
       );
     }
     return {
-      records: new Map(lines.filter((line) => line.sample || line.kernel).map((line) => [line.run, line])),
-      errors: lines.filter((line) => line.error).map((line) => `${line.run}: ${line.error}`),
+      records: new Map(lines.filter(line => line.sample || line.kernel).map(line => [line.run, line])),
+      errors: lines.filter(line => line.error).map(line => `${line.run}: ${line.error}`),
       console: consoleText,
       seconds: (Date.now() - started) / 1000
     };

@@ -38,7 +38,7 @@ export function keyed(text: string): Record<string, number> {
     text
       .trim()
       .split('\n')
-      .map((line) => line.split(' '))
+      .map(line => line.split(' '))
       .map(([key, value]) => [key, Number(value)])
   );
 }
