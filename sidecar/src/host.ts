@@ -74,16 +74,21 @@ export function readLinuxHost(procRoot: string, problems: Problems): Figures {
       limit: Infinity,
       hostTotal: total
     },
-    cpu: {
-      usageSeconds,
-      quota: Infinity,
-      cpusetSize: null,
-      periods: null,
-      throttledPeriods: null,
-      throttledSeconds: null
-    },
+    cpu: unlimitedCpu(usageSeconds),
     pids: { current: null, max: null },
     pressure: readPressure(resource => path.join(procRoot, 'pressure', resource), 'machine', problems)
+  };
+}
+
+/** A host has no quota, cpuset limit or CFS counters: only the CPU time used. */
+function unlimitedCpu(usageSeconds: number | null): Figures['cpu'] {
+  return {
+    usageSeconds,
+    quota: Infinity,
+    cpusetSize: null,
+    periods: null,
+    throttledPeriods: null,
+    throttledSeconds: null
   };
 }
 
@@ -104,14 +109,7 @@ export async function readOtherHost(problems: Problems): Promise<Figures> {
   const inUse = total - os.freemem();
   return {
     memory: { used: inUse, usage: inUse, cache: null, swap: null, oomKills: null, limit: Infinity, hostTotal: total },
-    cpu: {
-      usageSeconds,
-      quota: Infinity,
-      cpusetSize: null,
-      periods: null,
-      throttledPeriods: null,
-      throttledSeconds: null
-    },
+    cpu: unlimitedCpu(usageSeconds),
     pids: { current: null, max: null },
     pressure: NO_PRESSURE
   };
