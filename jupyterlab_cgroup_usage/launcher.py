@@ -9,6 +9,10 @@ socket (in jupyter-server-proxy's private directory), waits longer before each q
 restart, and after too many gives up for a while: it answers every request with the reason
 (no_node.serve_reason) and then exits non-zero so that the next attempt is a fresh one.
 Otherwise it replaces itself with the sidecar (exec), so no extra process stays resident.
+On Linux it first asks the kernel to send the sidecar SIGTERM when the Jupyter server exits,
+however it exits: simpervisor stops its processes only on the server's own signals, and after
+`POST /api/shutdown` or a crash the sidecar would otherwise go on sampling (and holding the
+metrics port) with nobody to ask it.
 
 Usage: python -m jupyterlab_cgroup_usage.launcher COMMAND... (COMMAND has --unix-socket PATH)
 """
@@ -81,6 +85,29 @@ def give_up(socket_path, starts):
     sys.exit(EXIT_TRY_AGAIN)
 
 
+#: prctl(2) option: the signal the kernel sends this process when its parent exits (kept across exec).
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent():
+    """Linux: SIGTERM when the Jupyter server (our parent) exits; elsewhere nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        failed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0
+    except (OSError, AttributeError) as error:
+        log(f"cannot ask to exit with the Jupyter server: {error}")
+        return
+    if failed:
+        log(f"cannot ask to exit with the Jupyter server: {os.strerror(ctypes.get_errno())}")
+    elif os.getppid() != parent:
+        sys.exit(0)  # the server is already gone: the signal would never come
+
+
 def main(command):
     socket_path = command[command.index("--unix-socket") + 1]
     record = Path(socket_path).parent / RECORD_NAME
@@ -105,6 +132,7 @@ def main(command):
     # The sidecar's flags are the package's choice: NODE_OPTIONS (e.g. --inspect set for other
     # tools) could reopen the inspector that --disable-sigusr1 keeps closed.
     env = {name: value for name, value in os.environ.items() if name != "NODE_OPTIONS"}
+    exit_with_parent()
     try:
         os.execve(command[0], command, env)
     except OSError as error:

