@@ -13,23 +13,48 @@ export const BUNDLE = join(ROOT, 'jupyterlab_cgroup_usage/sidecar/cgroup-usage-s
 export interface StartOptions {
   /** Called with each piece of stdout, which the sidecar leaves empty unless a Node flag (--trace-gc) writes there. */
   onStdout?: (chunk: string) => void;
+  /** The sidecar's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** What stderr must show before the sidecar counts as started (default: its Unix socket listening line). */
+  ready?: RegExp;
+}
+
+export interface StartedSidecar {
+  child: ChildProcess;
+  /** The match of `ready` on stderr. */
+  ready: RegExpExecArray;
+}
+
+/** Every sidecar started here and still running: killed when this process exits, however it exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach(child => child.kill('SIGKILL')));
+
+/** Runs `command` (node, its flags, the bundle, sidecar options) and resolves once stderr matches `options.ready`. */
+export async function startSidecarUntilReady(command: string[], options: StartOptions = {}): Promise<StartedSidecar> {
+  const [node, ...args] = command;
+  const child = spawn(node, args, {
+    env: options.env ?? process.env,
+    stdio: ['ignore', options.onStdout ? 'pipe' : 'ignore', 'pipe']
+  });
+  if (options.onStdout) child.stdout!.setEncoding('utf8').on('data', options.onStdout);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const ready = options.ready ?? /listening on unix:/;
+  let stderr = '';
+  const match = await new Promise<RegExpExecArray>((resolvePromise, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const found = ready.exec(stderr);
+      if (found) resolvePromise(found);
+    });
+    child.once('exit', code => reject(new Error(`the sidecar exited with ${code}: ${stderr}`)));
+  });
+  return { child, ready: match };
 }
 
 /** Runs `command` (node, its flags, the bundle, sidecar options) and resolves once it listens. */
 export async function startSidecar(command: string[], options: StartOptions = {}): Promise<ChildProcess> {
-  const [node, ...args] = command;
-  const child = spawn(node, args, { stdio: ['ignore', options.onStdout ? 'pipe' : 'ignore', 'pipe'] });
-  if (options.onStdout) child.stdout!.setEncoding('utf8').on('data', options.onStdout);
-  process.once('exit', () => child.kill('SIGKILL'));
-  let stderr = '';
-  await new Promise<void>((resolvePromise, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('listening on unix:')) resolvePromise();
-    });
-    child.once('exit', code => reject(new Error(`the sidecar exited with ${code}: ${stderr}`)));
-  });
-  return child;
+  return (await startSidecarUntilReady(command, options)).child;
 }
 
 /** Open file descriptors of `pid` (0 once it is gone). */

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,14 +46,22 @@ export class PrometheusServer {
     child.stderr?.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
   }
 
-  /** Starts Prometheus scraping `targets` (host:port) every second as job `job`, with `ruleFiles` loaded. */
-  static async start(job: string, targets: string[], ruleFiles: string[] = []): Promise<PrometheusServer> {
+  /**
+   * Starts Prometheus scraping `targets` (host:port) as job `job` every `interval` (a Prometheus
+   * duration; rules are evaluated as often), with `ruleFiles` loaded.
+   */
+  static async start(
+    job: string,
+    targets: string[],
+    ruleFiles: string[] = [],
+    interval = '1s'
+  ): Promise<PrometheusServer> {
     const dir = await mkdtemp(join(tmpdir(), 'cgroup-usage-prometheus-'));
     const config = join(dir, 'prometheus.yml');
     await writeFile(
       config,
       JSON.stringify({
-        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+        global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
         rule_files: ruleFiles,
         scrape_configs: [{ job_name: job, static_configs: [{ targets }] }]
       })
@@ -113,6 +122,17 @@ export class PrometheusServer {
       throw new Error(`query ${promql}: ${body.error}`);
     }
     return body.data.result;
+  }
+
+  /** The Prometheus process's id, for what /proc says about it. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** For exit handlers, which cannot wait: kills Prometheus at once and removes its directory. */
+  killNow(): void {
+    this.child.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   async stop(): Promise<void> {
