@@ -13,6 +13,7 @@ export default tseslint.config(
       '**/node_modules/',
       'lib/',
       '.venv/',
+      '.venv-*/',
       '.cache/',
       'artifacts/',
       'jupyterlab_cgroup_usage/labextension/',

@@ -3,6 +3,7 @@
 # the built wheel in .venv, qemu and Debian's kernel for the VM test), then runs the linters
 # (check only), the sidecar typecheck and tests (real cgroup and a real cgroup v2 kernel in qemu included),
 # the frontend typecheck and jest tests, and the Playwright end-to-end tests in Chromium.
+# The browser tests run again, in part, against the oldest JupyterLab package.json admits (4.0).
 # Ends with one line "N passed, N failed, N skipped" summing all runners; exits non-zero if
 # anything failed. Logs and reports go to artifacts/.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -44,6 +45,16 @@ node_test_count() { # log-file field
 # jest ends with "Tests:       1 failed, 2 skipped, 10 passed, 13 total".
 jest_count() { # log-file field
   grep -E '^Tests:' "$1" | tail -1 | grep -oE "[0-9]+ $2" | grep -oE '^[0-9]+' || echo 0
+}
+
+# Playwright's JSON report as "passed failed skipped" (0 0 0 when it wrote none).
+playwright_counts() {
+  if [ -f "$ARTIFACTS/playwright.json" ]; then
+    node -e 'const s = require(process.argv[1]).stats; console.log(s.expected + s.flaky, s.unexpected, s.skipped);' \
+      "$ARTIFACTS/playwright.json"
+  else
+    echo 0 0 0
+  fi
 }
 
 # ---- set-up: anything failing here is one failure and stops the run
@@ -90,13 +101,31 @@ export CGROUP_USAGE_VENV="$VENV"
 rm -f "$ARTIFACTS/playwright.json"
 run_logged test-e2e npm run --silent test:e2e
 code=$?
-if [ -f "$ARTIFACTS/playwright.json" ]; then
-  read -r ok bad skipped < <(node -e '
-    const s = require(process.argv[1]).stats;
-    console.log(s.expected + s.flaky, s.unexpected, s.skipped);' "$ARTIFACTS/playwright.json")
-else
-  ok=0 bad=0 skipped=0
-fi
+read -r ok bad skipped < <(playwright_counts)
 count test:e2e $code "$ok" "$bad" "$skipped"
+
+# ---- the oldest JupyterLab that package.json's ranges admit: the same wheel in a venv of its own,
+# `labextension list` must say OK, and the status bar, settings and limits specs run against it.
+OLDEST_LAB="4.0.*"
+VENV_OLDEST="$ROOT/.venv-jupyterlab-4.0"
+step "JupyterLab $OLDEST_LAB in $VENV_OLDEST"
+(
+  set -e
+  [ -x "$VENV_OLDEST/bin/pip" ] || python3 -m venv "$VENV_OLDEST"
+  wheel="$(ls "$ROOT"/dist/jupyterlab_cgroup_usage-*.whl)"
+  "$VENV_OLDEST/bin/pip" install --quiet "jupyterlab==$OLDEST_LAB" "$wheel"
+  "$VENV_OLDEST/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
+  listed="$("$VENV_OLDEST/bin/jupyter" labextension list 2>&1)"
+  echo "$listed"
+  echo "$listed" | grep -F 'jupyterlab-cgroup-usage v' | grep -q 'OK'
+) 2>&1 | tee "$ARTIFACTS/setup-jupyterlab-4.0.log"
+count "labextension list OK (JupyterLab $OLDEST_LAB)" "${PIPESTATUS[0]}" 0 0 0
+
+export CGROUP_USAGE_VENV="$VENV_OLDEST"
+rm -f "$ARTIFACTS/playwright.json"
+run_logged test-e2e-jupyterlab-4.0 npm run --silent test:e2e -- status settings limits
+code=$?
+read -r ok bad skipped < <(playwright_counts)
+count "test:e2e (JupyterLab $OLDEST_LAB)" $code "$ok" "$bad" "$skipped"
 
 finish
