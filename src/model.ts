@@ -199,7 +199,13 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
     }
     this._receive(sample);
     // The sidecar answers again: a view that lost its stream gets it back.
-    if (this._liveViews > 0 && !this._stream && Date.now() >= this._streamRetryAt) {
+    if (
+      this._settings.enabled &&
+      !this.isDisposed &&
+      this._liveViews > 0 &&
+      !this._stream &&
+      Date.now() >= this._streamRetryAt
+    ) {
       this._openStream();
     }
   }

@@ -3,6 +3,7 @@
  * explicitly, nothing waits on real time.
  */
 import { CgroupUsageModel, type IOomKillEvent, MAX_BACKOFF_MS } from '../../src/model';
+import type { Sample } from '../../src/sample';
 import { DEFAULT_SETTINGS, type IUsageSettings } from '../../src/settings';
 import { FakeTransport } from './fakeTransport';
 import { makeSample } from './samples';
@@ -265,6 +266,21 @@ describe('CgroupUsageModel', () => {
       expect(transport.streams.length).toBeGreaterThan(5);
       expect(transport.streams.length).toBeLessThan(20);
       expect(model.live).toBe(false);
+      watch.dispose();
+    });
+
+    it('opens no stream for a poll answered after it was disabled', async () => {
+      model = new CgroupUsageModel({ transport });
+      await jest.advanceTimersByTimeAsync(0);
+      const watch = model.watchLive();
+      transport.streams[0].fail('the live stream closed (code 1006)');
+      let answer: (sample: Sample) => void = () => undefined;
+      transport.fetchMetrics = () => new Promise<Sample>(resolve => (answer = resolve));
+      await jest.advanceTimersByTimeAsync(RATE * 2);
+      model.settings = disabled;
+      answer(makeSample({ timestamp: Date.now() + 10 }));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(transport.streams).toHaveLength(1);
       watch.dispose();
     });
 
