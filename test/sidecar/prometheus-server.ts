@@ -6,9 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../helpers/ports.js';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** Why Prometheus cannot run here, or null when it can. */
@@ -18,15 +18,6 @@ export function prometheusUnavailable(): string | null {
     return `prometheus cannot be run (${probe.error.message}): install Debian's prometheus package`;
   }
   return probe.status === 0 ? null : `prometheus --version exited ${probe.status}: ${probe.stderr}`;
-}
-
-/** A port nothing listens on right now (Prometheus' web listener cannot take port 0). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise(resolve => server.close(resolve));
-  return port;
 }
 
 export interface VectorSample {

@@ -6,11 +6,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inCgroups } from '../../test/helpers/cgroup';
 import { ARTIFACTS, VENV } from '../../test/helpers/paths';
+import { freePort } from '../../test/helpers/ports';
 
 export const PLUGIN_ID = 'jupyterlab-cgroup-usage:plugin';
 export const OOM_NOTIFIER_PLUGIN_ID = 'jupyterlab-cgroup-usage:oom-notifier';
@@ -41,17 +41,6 @@ export interface LabInfo {
 
 export interface Lab extends LabInfo {
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function writeJson(file: string, value: unknown): void {

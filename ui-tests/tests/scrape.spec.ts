@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, openLab, test } from '../helpers/fixtures';
-import { FAST_REFRESH, freePort, sidecarsOf, startLab, type Lab } from '../helpers/lab';
+import { freePort } from '../../test/helpers/ports';
+import { FAST_REFRESH, sidecarsOf, startLab, type Lab } from '../helpers/lab';
 import { ARTIFACTS } from '../../test/helpers/paths';
 import { waitForFigures } from '../helpers/statusbar';
 
