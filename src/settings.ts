@@ -19,6 +19,8 @@ export interface IUsageSettings {
   memoryWarningThreshold: number;
   cpuWarningThreshold: number;
   memoryFigure: MemoryFigure;
+  /** The notification before an OOM kill (earlyWarning.ts): on or off, and how far ahead it looks. */
+  earlyWarning: { enabled: boolean; horizonSeconds: number };
 }
 
 /** Mirrors the defaults of schema/plugin.json (used when there is no setting registry). */
@@ -28,12 +30,15 @@ export const DEFAULT_SETTINGS: IUsageSettings = {
   show: { cpu: true, memory: true, disk: false },
   memoryWarningThreshold: 0.9,
   cpuWarningThreshold: 0.9,
-  memoryFigure: 'workingSet'
+  memoryFigure: 'workingSet',
+  earlyWarning: { enabled: true, horizonSeconds: 60 }
 };
 
 /** The bounds the schema declares; values outside them are clamped rather than rejected. */
 export const MIN_REFRESH_RATE = 1000;
 export const MAX_REFRESH_RATE = 600000;
+export const MIN_HORIZON_SECONDS = 5;
+export const MAX_HORIZON_SECONDS = 3600;
 
 function numberIn(value: unknown, min: number, max: number, fallback: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -50,6 +55,7 @@ function flag(value: unknown, fallback: boolean): boolean {
 export function readSettings(composite: ReadonlyPartialJSONObject): IUsageSettings {
   const d = DEFAULT_SETTINGS;
   const show = (composite.show ?? {}) as ReadonlyPartialJSONObject;
+  const earlyWarning = (composite.earlyWarning ?? {}) as ReadonlyPartialJSONObject;
   return {
     enabled: flag(composite.enabled, d.enabled),
     refreshRate: numberIn(composite.refreshRate, MIN_REFRESH_RATE, MAX_REFRESH_RATE, d.refreshRate),
@@ -60,7 +66,16 @@ export function readSettings(composite: ReadonlyPartialJSONObject): IUsageSettin
     },
     memoryWarningThreshold: numberIn(composite.memoryWarningThreshold, 0, 1, d.memoryWarningThreshold),
     cpuWarningThreshold: numberIn(composite.cpuWarningThreshold, 0, 1, d.cpuWarningThreshold),
-    memoryFigure: composite.memoryFigure === 'usage' ? 'usage' : 'workingSet'
+    memoryFigure: composite.memoryFigure === 'usage' ? 'usage' : 'workingSet',
+    earlyWarning: {
+      enabled: flag(earlyWarning.enabled, d.earlyWarning.enabled),
+      horizonSeconds: numberIn(
+        earlyWarning.horizonSeconds,
+        MIN_HORIZON_SECONDS,
+        MAX_HORIZON_SECONDS,
+        d.earlyWarning.horizonSeconds
+      )
+    }
   };
 }
 

@@ -35,6 +35,11 @@ describe('settings', () => {
     expect(readSettings({ refreshRate: 1e9 }).refreshRate).toBe(600000);
     expect(readSettings({ memoryWarningThreshold: 1.5 }).memoryWarningThreshold).toBe(1);
     expect(readSettings({ cpuWarningThreshold: -1 }).cpuWarningThreshold).toBe(0);
+    expect(readSettings({ earlyWarning: { horizonSeconds: 1 } }).earlyWarning).toEqual({
+      enabled: true,
+      horizonSeconds: 5
+    });
+    expect(readSettings({ earlyWarning: { horizonSeconds: 1e6 } }).earlyWarning.horizonSeconds).toBe(3600);
   });
 
   it('reads every value that is valid', () => {
@@ -44,7 +49,8 @@ describe('settings', () => {
       show: { cpu: false, memory: true, disk: true },
       memoryWarningThreshold: 0.5,
       cpuWarningThreshold: 0.6,
-      memoryFigure: 'usage' as const
+      memoryFigure: 'usage' as const,
+      earlyWarning: { enabled: false, horizonSeconds: 120 }
     };
     expect(readSettings(valid)).toEqual(valid);
   });
