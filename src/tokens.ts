@@ -17,6 +17,7 @@ import type { IUsageSettings } from './settings';
 export const PLUGIN_ID = 'jupyterlab-cgroup-usage:plugin';
 export const STATUS_ITEM_PLUGIN_ID = 'jupyterlab-cgroup-usage:status-item';
 export const OOM_NOTIFIER_PLUGIN_ID = 'jupyterlab-cgroup-usage:oom-notifier';
+export const EARLY_WARNING_PLUGIN_ID = 'jupyterlab-cgroup-usage:early-warning';
 
 /** What the model offers its views: the latest figures, the history, and their changes. */
 export interface ICgroupUsageModel {

@@ -18,7 +18,13 @@ import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import plugins from '../../src/index';
-import { ICgroupUsageModel, OOM_NOTIFIER_PLUGIN_ID, PLUGIN_ID, STATUS_ITEM_PLUGIN_ID } from '../../src/tokens';
+import {
+  EARLY_WARNING_PLUGIN_ID,
+  ICgroupUsageModel,
+  OOM_NOTIFIER_PLUGIN_ID,
+  PLUGIN_ID,
+  STATUS_ITEM_PLUGIN_ID
+} from '../../src/tokens';
 import { settle } from './fakeTransport';
 import { GiB, makeSample } from './samples';
 
@@ -62,11 +68,17 @@ function schemaWithOverrides(overrides: Record<string, unknown>): ISettingRegist
 
 describe('the exported plugins', () => {
   it('are the core plugin providing the model and the views requiring it', () => {
-    expect(plugins.map(plugin => plugin.id)).toEqual([PLUGIN_ID, STATUS_ITEM_PLUGIN_ID, OOM_NOTIFIER_PLUGIN_ID]);
-    const [model, statusItem, oomNotifier] = plugins;
+    expect(plugins.map(plugin => plugin.id)).toEqual([
+      PLUGIN_ID,
+      STATUS_ITEM_PLUGIN_ID,
+      OOM_NOTIFIER_PLUGIN_ID,
+      EARLY_WARNING_PLUGIN_ID
+    ]);
+    const [model, statusItem, oomNotifier, earlyWarning] = plugins;
     expect(model.provides).toBe(ICgroupUsageModel);
     expect(statusItem.requires).toEqual([ICgroupUsageModel, IStatusBar]);
     expect(oomNotifier.requires).toEqual([ICgroupUsageModel]);
+    expect(earlyWarning.requires).toEqual([ICgroupUsageModel]);
     expect(plugins.every(plugin => plugin.autoStart === true)).toBe(true);
   });
 });
