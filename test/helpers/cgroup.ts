@@ -123,6 +123,23 @@ export class ChildCgroups {
     }
   }
 
+  /** The kernel's own count of OOM kills inside (v1 memory.oom_control, v2 memory.events). */
+  oomKills(): number {
+    for (const dir of this.dirs) {
+      for (const file of ['memory.oom_control', 'memory.events']) {
+        try {
+          const match = /^oom_kill (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
+          if (match) {
+            return Number(match[1]);
+          }
+        } catch {
+          // not this hierarchy
+        }
+      }
+    }
+    throw new Error('no oom_kill counter in the cgroup');
+  }
+
   /** Ids of the processes still inside. */
   pids(): number[] {
     const pids = new Set<number>();

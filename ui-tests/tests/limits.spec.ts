@@ -4,7 +4,7 @@
  * OOM-killed by the kernel and the notification tells the user, unless an administrator
  * disabled the oom-notifier plugin.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupRefused, ChildCgroups } from '../../test/helpers/cgroup';
 import { expect, openLab, test } from '../helpers/fixtures';
@@ -59,26 +59,9 @@ test('shows exactly the 1 GiB memory limit and the 0.5-CPU quota', async ({ page
   await expect(details.locator('.jp-CgroupUsage-row[data-row="cpuLimit"]')).toContainText('0.5');
 });
 
-/** The kernel's own count of OOM kills in the cgroup (v1 memory.oom_control, v2 memory.events). */
-function oomKills(dirs = cgroups!.dirs): number {
-  for (const dir of dirs) {
-    for (const file of ['memory.oom_control', 'memory.events']) {
-      try {
-        const match = /^oom_kill (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
-        if (match) {
-          return Number(match[1]);
-        }
-      } catch {
-        // not this hierarchy
-      }
-    }
-  }
-  throw new Error('no oom_kill counter in the cgroup');
-}
-
 test('a cell exceeding the limit is OOM-killed and the notification appears', async ({ page }) => {
   test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
-  const killsBefore = oomKills();
+  const killsBefore = cgroups!.oomKills();
   await createNotebook(lab!, 'exceed.ipynb', EXCEED_LIMIT);
   await openNotebook(page, lab!, 'exceed.ipynb');
   await waitForFigures(page);
@@ -87,7 +70,7 @@ test('a cell exceeding the limit is OOM-killed and the notification appears', as
     hasText: 'killed for exceeding the memory limit (1.0 GiB)'
   });
   await expect(notification).toBeVisible({ timeout: 60000 });
-  expect(oomKills()).toBeGreaterThan(killsBefore);
+  expect(cgroups!.oomKills()).toBeGreaterThan(killsBefore);
   await expect(page.locator('.jp-OutputArea-output', { hasText: 'survived' })).toHaveCount(0);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, 'oom-notification.png') });
@@ -96,7 +79,7 @@ test('a cell exceeding the limit is OOM-killed and the notification appears', as
   await page.getByRole('button', { name: 'Ok' }).click(); // JupyterLab's "Kernel Restarting" dialog
   await statusItem(page).click();
   const details = page.locator('.jp-CgroupUsage-details');
-  await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(oomKills()));
+  await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(cgroups!.oomKills()));
   await details.screenshot({ path: join(SCREENSHOTS, 'details-oom.png') });
 });
 
@@ -111,18 +94,18 @@ test('with the oom-notifier plugin disabled the kill is counted but no notificat
     disabledPlugins: [OOM_NOTIFIER_PLUGIN_ID]
   });
   try {
-    const killsBefore = oomKills(own.dirs);
+    const killsBefore = own.oomKills();
     await createNotebook(quiet, 'exceed.ipynb', EXCEED_LIMIT);
     await openNotebook(page, quiet, 'exceed.ipynb');
     await waitForFigures(page);
     await runFirstCell(page);
-    await expect.poll(() => oomKills(own.dirs), { timeout: 60000 }).toBeGreaterThan(killsBefore);
+    await expect.poll(() => own.oomKills(), { timeout: 60000 }).toBeGreaterThan(killsBefore);
     await page.getByRole('button', { name: 'Ok' }).click(); // JupyterLab's "Kernel Restarting" dialog
 
     // The status item and its details view still work, and the model saw the kill...
     await statusItem(page).click();
     const details = page.locator('.jp-CgroupUsage-details');
-    await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(oomKills(own.dirs)));
+    await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(own.oomKills()));
     // ...which the notifier would have turned into a toast by the next rendered frames.
     await page.evaluate(() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await expect(page.locator(OOM_NOTIFICATION)).toHaveCount(0);
