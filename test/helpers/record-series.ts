@@ -10,7 +10,7 @@
  *
  * Without arguments it records every scenario (about 8 minutes).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   closeSync,
@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
+import { BUNDLE, startSidecarUntilReady } from '../../bench/sidecarProcess';
 import { ChildCgroups, inCgroups } from './cgroup';
 import { REPO } from './paths';
 import type { HistoryResponse } from '../../src/sample';
@@ -38,7 +39,6 @@ const INTERVAL_MS = 1000;
  */
 const CALM_BEFORE_MS = 30000;
 const CALM_AFTER_MS = 10000;
-const BUNDLE = join(REPO, 'jupyterlab_cgroup_usage', 'sidecar', 'cgroup-usage-sidecar.js');
 const SERIES = join(REPO, 'test', 'plugin', 'fixtures', 'series');
 
 interface IScenario {
@@ -106,27 +106,14 @@ function uncachedFile(dir: string, bytes: number): string {
   return file;
 }
 
-async function startSidecar(dirs: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const node = ['node', '--jitless', '--max-semi-space-size=1', '--max-old-space-size=64', BUNDLE];
-  const [file, ...args] = inCgroups(dirs, [...node, '--port', '0', '--interval', String(INTERVAL_MS)]);
-  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', chunk => {
-      stderr += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) {
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', code => reject(new Error(`the sidecar exited (${code}): ${stderr}`)));
-  });
-  return { child, url };
-}
-
 async function record(name: string, scenario: IScenario, scratch: string, file: string | null): Promise<void> {
   const cgroups = new ChildCgroups(`cgroup-usage-series-${process.pid}-${name}`, { memoryBytes: LIMIT });
-  const sidecar = await startSidecar(cgroups.dirs);
+  const node = ['node', '--jitless', '--max-semi-space-size=1', '--max-old-space-size=64', BUNDLE];
+  const { child, ready } = await startSidecarUntilReady(
+    inCgroups(cgroups.dirs, [...node, '--port', '0', '--interval', String(INTERVAL_MS)]),
+    { ready: /listening on (http:\/\/\S+)/ }
+  );
+  const sidecar = { child, url: ready[1] };
   try {
     const started = Date.now();
     await new Promise(resolve => setTimeout(resolve, CALM_BEFORE_MS));
