@@ -24,9 +24,13 @@ export async function createNotebook(lab: LabInfo, name: string, source: string)
   await api(lab, `contents/${name}`, { method: 'PUT', body: JSON.stringify({ type: 'notebook', content }) });
 }
 
-/** Opens the notebook and waits until its kernel is idle. */
-export async function openNotebook(page: Page, lab: LabInfo, name: string): Promise<void> {
-  await page.goto(`${lab.url}lab/tree/${name}?token=${lab.token}`);
+/**
+ * Opens the notebook and waits until its kernel is idle. In a `workspace` of its own, the tabs
+ * that earlier tests left in the default workspace are not restored beside it.
+ */
+export async function openNotebook(page: Page, lab: LabInfo, name: string, workspace?: string): Promise<void> {
+  const app = workspace ? `lab/workspaces/${workspace}` : 'lab';
+  await page.goto(`${lab.url}${app}/tree/${name}?token=${lab.token}`);
   await expect(page.locator('.jp-Notebook .jp-Cell').first()).toBeVisible({ timeout: 60000 });
   await expect(page.locator('#jp-main-statusbar')).toContainText('Idle', { timeout: 60000 });
 }

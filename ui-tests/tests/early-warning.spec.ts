@@ -1,6 +1,6 @@
 /**
  * The early warning in a real JupyterLab started inside a child cgroup with a 1 GiB memory
- * limit: a cell growing memory steadily gets the warning before the kernel OOM-kills it,
+ * limit, polling at the default 5 s: a cell growing memory steadily gets the warning before the kernel OOM-kills it,
  * and a cell reading a file larger than the limit (page cache, usage at the limit, a low
  * working set) gets none.
  */
@@ -16,13 +16,16 @@ const EARLY_WARNING = '.jp-Notification-Toast-warning, .Toastify__toast';
 const WARNING_TEXT = 'Memory will reach the limit (1.0 GiB)';
 const OOM_TEXT = 'killed for exceeding the memory limit (1.0 GiB)';
 
-/** 10 MiB/s until the kernel kills it: about 10 s between the 90 % threshold and the limit. */
+/**
+ * 400 MiB of data loaded at once (below the threshold), then 5 MiB/s until the kernel kills it:
+ * about 20 s, four 5 s polls, between the 90 % threshold and the limit.
+ */
 const GROWER = [
   'import time',
-  'chunks = []',
+  'chunks = [b"\\x02" * (400 * 2**20)]',
   'while True:',
   '    chunks.append(b"\\x01" * 2**20)',
-  '    time.sleep(0.1)'
+  '    time.sleep(0.2)'
 ].join('\n');
 
 /**
@@ -63,13 +66,9 @@ test.beforeAll(async () => {
     console.log(`SKIP early-warning tests: the kernel refused a child cgroup: ${refused}`);
     return;
   }
-  // Polling every second, and the status bar showing usage (page cache included) so that the
-  // cache test can see it reach the threshold; the rule itself always goes by the working set.
-  lab = await startLab({
-    name: 'early-warning',
-    cgroupDirs: cgroups.dirs,
-    userSettings: { refreshRate: 1000, memoryFigure: 'usage' }
-  });
+  // The default 5 s refresh rate, and the status bar showing usage (page cache included) so
+  // that the cache test can see it reach the threshold; the rule always goes by the working set.
+  lab = await startLab({ name: 'early-warning', cgroupDirs: cgroups.dirs, userSettings: { memoryFigure: 'usage' } });
 });
 
 test.afterAll(async () => {
@@ -106,10 +105,7 @@ test('a cell growing steadily gets the warning before the OOM kill', async ({ pa
   test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
   const killsBefore = cgroups!.oomKills();
   await createNotebook(lab!, 'grow.ipynb', GROWER);
-  // A workspace without the other test's notebook, whose tab would otherwise be restored.
-  await page.goto(`${lab!.url}lab?reset&token=${lab!.token}`);
-  await page.locator('#jp-main-statusbar').waitFor();
-  await openNotebook(page, lab!, 'grow.ipynb');
+  await openNotebook(page, lab!, 'grow.ipynb', 'grow');
   await waitForFigures(page);
   const started = Date.now();
   await runFirstCell(page);
