@@ -24,10 +24,15 @@ import type { Sample } from './sample';
 export const TREND_SECONDS = 30;
 /**
  * Fewer samples than this in the window give no trend (and no warning): right after the page
- * opened or came back from a hidden tab, or with a refresh rate above 7 s. With fewer, a
- * climb seen in two samples would already be half of the window.
+ * opened or came back from a hidden tab, or with a refresh rate above about 6 s. With fewer,
+ * a climb seen in two samples would already be half of the window.
  */
 export const MIN_TREND_SAMPLES = 5;
+/**
+ * A denser window (a sidecar sampling faster than once a second, streamed to an open details
+ * view) is thinned to this many samples, evenly: the pairs grow with the square of the count.
+ */
+export const MAX_TREND_SAMPLES = 60;
 /** The share of the long window's pairwise slopes that may fall short of reaching the limit in time. */
 export const LOWER_QUANTILE = 0.25;
 /** The recent window is the latest third of the trend window's samples, at least this many. */
@@ -111,8 +116,15 @@ export function memoryHeadingForLimit(input: IEarlyWarningInput): IEarlyWarning 
   if (window.length < MIN_TREND_SAMPLES) {
     return null;
   }
-  const slopes = pairwiseSlopes(window);
-  const recentSlopes = pairwiseSlopes(window.slice(-Math.max(MIN_RECENT_SAMPLES, Math.ceil(window.length / 3))));
+  const points =
+    window.length <= MAX_TREND_SAMPLES
+      ? window
+      : Array.from(
+          { length: MAX_TREND_SAMPLES },
+          (_, i) => window[Math.round((i * (window.length - 1)) / (MAX_TREND_SAMPLES - 1))]
+        );
+  const slopes = pairwiseSlopes(points);
+  const recentSlopes = pairwiseSlopes(points.slice(-Math.max(MIN_RECENT_SAMPLES, Math.ceil(points.length / 3))));
   if (slopes.length === 0 || recentSlopes.length === 0) {
     return null;
   }

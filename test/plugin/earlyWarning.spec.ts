@@ -184,6 +184,17 @@ describe('early warning rule', () => {
     expect(memoryHeadingForLimit({ history: cache, threshold: THRESHOLD, horizonSeconds: HORIZON })).toBeNull();
   });
 
+  it('thins a dense window (a sidecar sampling every 50 ms) to a bounded number of samples', () => {
+    const dense = Array.from({ length: 600 }, (_, i) =>
+      makeSample({ timestamp: t0 + i * 50, memory: { used: (850 + 0.5 * i) * MiB, limit } })
+    );
+    const started = performance.now();
+    const warning = memoryHeadingForLimit({ history: dense, threshold: THRESHOLD, horizonSeconds: HORIZON });
+    const elapsed = performance.now() - started;
+    expect(warning!.bytesPerSecond).toBeCloseTo(10 * MiB);
+    console.log(`600 samples in the window: decided in ${elapsed.toFixed(1)} ms`);
+  });
+
   it('takes a step up to a steady plateau for no growth', () => {
     const step = [...Array(15).fill(300), ...Array(15).fill(950)];
     expect(replay(series(step)).warnings).toEqual([]);
