@@ -378,6 +378,43 @@ describe('HTTP and WebSocket server (TCP)', () => {
     }
   });
 
+  it('sends a client that asks for ?interval=3000 every third sample of a 1 s sampler, the others every one', async () => {
+    await harness.takeSample();
+    const ws = base.replace('http', 'ws');
+    const every = new StreamClient(`${ws}/api/v1/stream`);
+    const paced = new StreamClient(`${ws}/api/v1/stream?interval=3000&token=x`);
+    await Promise.all([every.received(1), paced.received(1)]);
+    for (let i = 0; i < 7; i++) {
+      await harness.takeSample();
+    }
+    await Promise.all([every.received(8), paced.received(3)]);
+    const all = every.messages;
+    assert.deepEqual(paced.messages, [all[0], all[3], all[6]]);
+    every.socket.terminate();
+    paced.socket.terminate();
+  });
+
+  it('refuses a stream upgrade whose interval is not a whole number from 1 to 3600000 with 400 and the reason', async () => {
+    for (const interval of ['abc', '0', '-5', '1.5', '1e3', '', '3600001', '99999999999999999999']) {
+      const client = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream?interval=${interval}`);
+      const [, response] = (await once(client, 'unexpected-response')) as [unknown, http.IncomingMessage];
+      assert.equal(response.statusCode, 400, interval);
+      let body = '';
+      for await (const chunk of response) {
+        body += String(chunk);
+      }
+      assert.equal(
+        (JSON.parse(body) as { error: string }).error,
+        `interval must be a whole number of milliseconds from 1 to 3600000, got ${JSON.stringify(interval)}`
+      );
+      client.on('error', () => undefined);
+      client.terminate();
+    }
+    const accepted = new StreamClient(`${base.replace('http', 'ws')}/api/v1/stream?interval=3600000`);
+    await once(accepted.socket, 'open');
+    accepted.socket.terminate();
+  });
+
   it('keeps streaming to the others when a client disconnects mid-stream', async () => {
     await harness.takeSample();
     const url = `${base.replace('http', 'ws')}/api/v1/stream`;
