@@ -35,6 +35,11 @@ export class LeaderElection implements IDisposable {
     return this._isLeader;
   }
 
+  /** Whether the tab is hidden (the model's polls stand by then). */
+  get hidden(): boolean {
+    return this._visibility.hidden;
+  }
+
   /** Emitted with the new value whenever `isLeader` changes. */
   get changed(): ISignal<this, boolean> {
     return this._changed;

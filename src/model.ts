@@ -68,7 +68,8 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
       name: `${PLUGIN_ID}:metrics`,
       // While the stream or the leader delivers, polling would only fetch the same samples again.
       standby: () =>
-        CgroupUsageModel.isFed(this._fedAt, Date.now(), this._settings.refreshRate) || 'when-hidden'
+        CgroupUsageModel.isFed(this._fedAt, Date.now(), this._settings.refreshRate) ||
+        (this._election?.hidden ?? 'when-hidden')
     });
     this._state = this._settings.enabled ? 'loading' : 'disabled';
     this._election?.changed.connect(() => this._syncStream(true), this);
@@ -333,8 +334,11 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
         this._streamFailures = delivered ? 0 : this._streamFailures + 1;
         this._streamRetryAt = Date.now() + Math.min(MAX_BACKOFF_MS, STREAM_RETRY_MS * 2 ** this._streamFailures);
         this._fedAt = 0;
-        // Fall back to polling until the stream is back.
-        this.refresh();
+        // Poll until the stream is back: at once after a stream that delivered; after one that
+        // never did, the poll that came just before it still holds, and the next one is due.
+        if (delivered) {
+          this.refresh();
+        }
         this._changed.emit();
       }
     };

@@ -17,8 +17,12 @@ export class FakeStream implements IStream {
   push(sample: Sample): void {
     this._handlers.onSample(sample);
   }
+  /** Ends the stream from the server's side, as a socket calls onClose: once. */
   fail(reason: string): void {
-    this._handlers.onClose(reason);
+    if (!this.closed) {
+      this.closed = true;
+      this._handlers.onClose(reason);
+    }
   }
   close(): void {
     this.closed = true;
