@@ -207,6 +207,7 @@ export class SidecarServer {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.heartbeat = setInterval(() => this.ping(), this.limits.pingIntervalMs).unref();
     this.unsubscribe = sampler.onSample(() => this.broadcast());
+    sampler.readWhen(now => this.sampleWanted(now));
     this.httpServer.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
     this.wss.on('connection', client => this.connect(client));
   }
@@ -383,6 +384,30 @@ export class SidecarServer {
   }
 
   /**
+   * Whether the sampler's next tick should read. Yes unless stream clients are connected and
+   * every one of them asked for a longer `?interval=` than has passed since its last sample:
+   * the status bar's stream at 5 s then costs one reading per 5 s, not five. Requests are
+   * answered from the latest sample either way.
+   */
+  private sampleWanted(now: number): boolean {
+    if (this.wss.clients.size === 0) {
+      return true;
+    }
+    for (const client of this.wss.clients) {
+      const pace = this.pace.get(client);
+      if (pace === undefined || this.due(pace, now)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A paced client is due a sample taken at `timestamp`: half a sampling interval of slack (below). */
+  private due(pace: { intervalMs: number; sentAt: number }, timestamp: number): boolean {
+    return timestamp - pace.sentAt + this.sampler.intervalMs / 2 >= pace.intervalMs;
+  }
+
+  /**
    * Sends the latest sample unless the client asked for a longer interval than has passed since
    * its last one. Half a sampling interval of slack: samples come one interval apart give or take
    * the timer's jitter, so `interval=5000` at 1 s sampling means every 5th sample, not every 6th.
@@ -390,7 +415,7 @@ export class SidecarServer {
   private sendPaced(client: WebSocket, sample: Sample, json: string): void {
     const pace = this.pace.get(client);
     if (pace !== undefined) {
-      if (sample.timestamp - pace.sentAt + this.sampler.intervalMs / 2 < pace.intervalMs) {
+      if (!this.due(pace, sample.timestamp)) {
         return;
       }
       pace.sentAt = sample.timestamp;

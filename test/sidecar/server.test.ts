@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import type { HistoryResponse, Sample } from '../../src/sample.js';
 import { hubLabels, PrometheusExposition } from '../../sidecar/src/prometheus.js';
@@ -390,6 +391,34 @@ describe('HTTP and WebSocket server (TCP)', () => {
     await Promise.all([every.received(8), paced.received(3)]);
     const all = every.messages;
     assert.deepEqual(paced.messages, [all[0], all[3], all[6]]);
+    every.socket.terminate();
+    paced.socket.terminate();
+  });
+
+  it('reads only when a paced client is due a sample while only paced clients stream, every tick otherwise', async () => {
+    await harness.takeSample();
+    const ws = base.replace('http', 'ws');
+    const paced = new StreamClient(`${ws}/api/v1/stream?interval=3000`);
+    await paced.received(1);
+    const ticks = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        mock.timers.tick(INTERVAL_MS);
+        await setImmediate(); // the tick's read settles
+      }
+    };
+    const before = harness.reader.reads;
+    await ticks(9);
+    assert.equal(harness.reader.reads - before, 3);
+    await paced.received(4);
+    const gaps = paced.messages.slice(1).map((sample, i) => sample.timestamp - (paced.messages[i] as Sample).timestamp);
+    assert.deepEqual(gaps, [3000, 3000, 3000]);
+
+    // A client that wants every sample (a details view) brings every tick's read back.
+    const every = new StreamClient(`${ws}/api/v1/stream`);
+    await every.received(1);
+    const withEvery = harness.reader.reads;
+    await ticks(3);
+    assert.equal(harness.reader.reads - withEvery, 3);
     every.socket.terminate();
     paced.socket.terminate();
   });
