@@ -1,17 +1,26 @@
 /**
  * The state of the plugin: the latest sample, a bounded history for the charts, whether the
- * sidecar is reachable (and if not, why), and OOM-kill events. It polls the sidecar with
- * @lumino/polling (standby in hidden tabs, backoff on errors) and, while a details view
- * watches, follows the live stream instead. A stream that closes (the sidecar restarted, a
- * proxy dropped it) is reopened after a successful poll, backing off while it keeps failing.
+ * sidecar is reachable (and if not, why), and OOM-kill events.
+ *
+ * Where the samples come from: the leading tab of this browser (leader.ts) follows the
+ * sidecar's WebSocket stream at the refresh rate and hands each sample to the other tabs over
+ * a BroadcastChannel (tabChannel.ts). A details view asks for every sample instead: the leader
+ * reopens its stream at the sidecar's own rate, another tab opens a stream of its own. Polling
+ * with @lumino/polling (standby in hidden tabs, backoff on errors) fills in whenever neither the
+ * stream nor the leader has delivered for two refresh intervals, e.g. behind a proxy that
+ * refuses WebSockets; then the leader shares its poll's answers, so K tabs still make one
+ * request per interval. A stream that closes (the sidecar restarted, a proxy dropped it) is
+ * reopened after a successful poll, backing off while it keeps failing.
  */
 import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
 import { type IPoll, Poll } from '@lumino/polling';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { mergeHistory } from './history';
+import type { LeaderElection } from './leader';
 import { oomKillsBetween } from './oom';
 import type { Sample } from './sample';
 import { DEFAULT_SETTINGS, type IUsageSettings } from './settings';
+import { type ITabChannel, readTabMessage, type TabMessage } from './tabChannel';
 import { type ICgroupUsageModel, type IStream, type ITransport, PLUGIN_ID } from './tokens';
 
 /**
@@ -50,18 +59,32 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
     this._transport = options.transport;
     this._historyMs = (options.historySeconds ?? DEFAULT_HISTORY_SECONDS) * 1000;
     this._settings = options.settings ?? DEFAULT_SETTINGS;
+    this._election = options.election ?? null;
+    this._channel = options.channel ?? null;
     this._poll = new Poll({
       auto: false,
       factory: () => this._pollOnce(),
       frequency: CgroupUsageModel.pollFrequency(this._settings.refreshRate),
       name: `${PLUGIN_ID}:metrics`,
-      // While the stream delivers, polling would only fetch the same samples again.
-      standby: () => this._streamDelivering || 'when-hidden'
+      // While the stream or the leader delivers, polling would only fetch the same samples again.
+      standby: () =>
+        CgroupUsageModel.isFed(this._fedAt, Date.now(), this._settings.refreshRate) ||
+        (this._election?.hidden ?? 'when-hidden')
     });
     this._state = this._settings.enabled ? 'loading' : 'disabled';
+    this._election?.changed.connect(() => this._syncStream(true), this);
+    if (this._channel) {
+      this._channel.onmessage = event => this._hear(event.data);
+    }
     if (this._settings.enabled) {
       void this._poll.start();
+      this._syncStream(true);
     }
+  }
+
+  /** True while this tab leads the others (always, without an election). */
+  get isLeader(): boolean {
+    return this._election?.isLeader ?? true;
   }
 
   /** Emitted whenever anything shown may have changed (sample, state, settings). */
@@ -97,9 +120,9 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
     return this._historyMs / 1000;
   }
 
-  /** True while the live stream delivers samples (a details view is open). */
+  /** True while the live stream delivers every sample to an open details view. */
   get live(): boolean {
-    return this._streamDelivering;
+    return this._liveViews > 0 && this._streamDelivering && this._streamIntervalMs === 0;
   }
 
   /** Why the live stream is not in use although a details view asked for it (null otherwise). */
@@ -131,11 +154,13 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
       this._state = 'loading';
       void this._poll.start();
       if (this._liveViews > 0) {
-        this._openLive();
+        void this._seedHistory();
       }
+      this._syncStream(true);
     } else if (value.enabled && value.refreshRate !== previous.refreshRate) {
       // Apply the new rate now rather than after the pending (possibly long) interval.
       void this._poll.refresh();
+      this._syncStream(true);
     }
     this._changed.emit();
   }
@@ -153,14 +178,15 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
    */
   watchLive(): IDisposable {
     this._liveViews++;
-    if (this._liveViews === 1) {
-      this._openLive();
+    if (this._liveViews === 1 && this._settings.enabled) {
+      void this._seedHistory();
+      this._syncStream(true);
     }
     return new DisposableDelegate(() => {
       this._liveViews--;
       if (this._liveViews === 0) {
-        this._closeStream();
         this._streamError = null;
+        this._syncStream(true);
       }
     });
   }
@@ -176,6 +202,8 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
     this._isDisposed = true;
     this._closeStream();
     this._poll.dispose();
+    this._election?.dispose();
+    this._channel?.close();
     Signal.clearData(this);
   }
 
@@ -186,7 +214,7 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
       sample = await this._transport.fetchMetrics();
     } catch (error) {
       if (this._settings.enabled && !this.isDisposed) {
-        this._setUnavailable(errorMessage(error));
+        this._setUnavailable(errorMessage(error), true);
         // Read by the Poll when it schedules the next try, right after this rejection.
         this._failures++;
         this._poll.frequency = CgroupUsageModel.pollFrequency(this._settings.refreshRate, this._failures);
@@ -197,22 +225,39 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
       this._failures = 0;
       this._poll.frequency = CgroupUsageModel.pollFrequency(this._settings.refreshRate);
     }
-    this._receive(sample);
-    // The sidecar answers again: a view that lost its stream gets it back.
-    if (
-      this._settings.enabled &&
-      !this.isDisposed &&
-      this._liveViews > 0 &&
-      !this._stream &&
-      Date.now() >= this._streamRetryAt
-    ) {
-      this._openStream();
+    this._receive(sample, true);
+    // The sidecar answers again: a stream that closed comes back.
+    this._syncStream(false);
+  }
+
+  /** A message from the leading tab. */
+  private _hear(data: unknown): void {
+    const message = readTabMessage(data);
+    if (message === null || this.isLeader || !this._settings.enabled || this.isDisposed) {
+      return;
+    }
+    this._fedAt = Date.now();
+    if (message.type === 'sample') {
+      this._receive(message.sample, false);
+    } else {
+      this._setUnavailable(message.reason, false);
     }
   }
 
-  private _receive(sample: Sample): void {
+  /** Tells the other tabs, if this one leads them. */
+  private _share(message: TabMessage): void {
+    if (this._channel && this._election?.isLeader) {
+      this._channel.postMessage(message);
+    }
+  }
+
+  /** `share`: hand the sample on to the other tabs (false for one that came from the leader). */
+  private _receive(sample: Sample, share: boolean): void {
     if (!this._settings.enabled || this.isDisposed) {
       return; // An answer that arrived after the user switched the plugin off.
+    }
+    if (share) {
+      this._share({ type: 'sample', sample });
     }
     const previous = this._latest;
     const isNew = previous === null || sample.timestamp > previous.timestamp;
@@ -229,7 +274,10 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
     }
   }
 
-  private _setUnavailable(reason: string): void {
+  private _setUnavailable(reason: string, share: boolean): void {
+    if (share) {
+      this._share({ type: 'unavailable', reason });
+    }
     if (this._state === 'unavailable' && this._reason === reason) {
       return;
     }
@@ -238,23 +286,45 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
     this._changed.emit();
   }
 
-  private _openLive(): void {
-    if (!this._settings.enabled || this._stream) {
-      return;
+  /**
+   * The stream this tab needs: every sample while a details view is open, one per refresh
+   * interval while it leads the other tabs, none otherwise (null).
+   */
+  private _wantedStreamInterval(): number | null {
+    if (!this._settings.enabled || this.isDisposed) {
+      return null;
     }
-    void this._seedHistory();
-    this._streamFailures = 0;
-    this._openStream();
+    if (this._liveViews > 0) {
+      return 0;
+    }
+    return this.isLeader ? this._settings.refreshRate : null;
   }
 
-  private _openStream(): void {
+  /**
+   * Opens, reopens or closes the stream as `_wantedStreamInterval` says. `now`: open at once
+   * (something asked for it); otherwise only once the retry wait after a failure has passed.
+   */
+  private _syncStream(now: boolean): void {
+    const wanted = this._wantedStreamInterval();
+    if (this._stream && this._streamIntervalMs === wanted) {
+      return;
+    }
+    this._closeStream();
+    if (wanted !== null && (now || Date.now() >= this._streamRetryAt)) {
+      this._openStream(wanted);
+    }
+  }
+
+  private _openStream(intervalMs: number): void {
     this._streamError = null;
+    this._streamIntervalMs = intervalMs;
     let delivered = false;
     const handlers = {
       onSample: (sample: Sample) => {
         delivered = true;
         this._streamDelivering = true;
-        this._receive(sample);
+        this._fedAt = Date.now();
+        this._receive(sample, true);
       },
       onClose: (reason: string) => {
         this._stream = null;
@@ -263,13 +333,17 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
         // A stream that never delivered (WebSockets blocked on the way) is retried less and less often.
         this._streamFailures = delivered ? 0 : this._streamFailures + 1;
         this._streamRetryAt = Date.now() + Math.min(MAX_BACKOFF_MS, STREAM_RETRY_MS * 2 ** this._streamFailures);
-        // Fall back to polling for as long as the view stays open.
-        this.refresh();
+        this._fedAt = 0;
+        // Poll until the stream is back: at once after a stream that delivered; after one that
+        // never did, the poll that came just before it still holds, and the next one is due.
+        if (delivered) {
+          this.refresh();
+        }
         this._changed.emit();
       }
     };
     try {
-      this._stream = this._transport.openStream(handlers);
+      this._stream = this._transport.openStream(handlers, intervalMs === 0 ? undefined : intervalMs);
     } catch (error) {
       handlers.onClose(errorMessage(error));
     }
@@ -298,6 +372,8 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
   private _changed = new Signal<this, void>(this);
   private _oomKilled = new Signal<this, IOomKillEvent>(this);
   private _transport: ITransport;
+  private readonly _election: LeaderElection | null;
+  private readonly _channel: ITabChannel | null;
   private _poll: Poll;
   private _settings: IUsageSettings;
   private _state: UsageState;
@@ -310,6 +386,10 @@ export class CgroupUsageModel implements ICgroupUsageModel, IDisposable {
   private _liveViews = 0;
   private _stream: IStream | null = null;
   private _streamDelivering = false;
+  /** What the open stream was asked for: one sample per this many ms, 0 for every sample. */
+  private _streamIntervalMs = 0;
+  /** When the stream or the leading tab last delivered (ms since the epoch; 0: not since the last failure). */
+  private _fedAt = 0;
   private _streamError: string | null = null;
   /** Streams in a row that closed without delivering a sample. */
   private _streamFailures = 0;
@@ -325,6 +405,18 @@ export namespace CgroupUsageModel {
     settings?: IUsageSettings;
     /** How much history the charts keep; default DEFAULT_HISTORY_SECONDS. */
     historySeconds?: number;
+    /** Decides whether this tab leads the others; without one it behaves as the only tab. The model disposes it. */
+    election?: LeaderElection;
+    /** Where the leader tells the other tabs (BroadcastChannel). The model closes it. */
+    channel?: ITabChannel;
+  }
+
+  /**
+   * True while the stream or the leading tab still delivers: something arrived within two
+   * refresh intervals and a second (a message is due every interval, give or take a sample).
+   */
+  export function isFed(fedAt: number, now: number, refreshRate: number): boolean {
+    return now - fedAt < 2 * refreshRate + 1000;
   }
 
   /**

@@ -62,16 +62,29 @@ export async function requestAPI<T>(
   }
 }
 
-/** The stream's URL, with the token appended where JupyterLab appends it for its own sockets. */
-export function streamUrl(settings: ServerConnection.ISettings): string {
+/**
+ * The stream's URL: `interval` when one sample per `intervalMs` is wanted, and the token where
+ * JupyterLab appends it for its own sockets.
+ */
+export function streamUrl(settings: ServerConnection.ISettings, intervalMs?: number): string {
   const url = URLExt.join(settings.wsUrl, API_PATH, 'stream');
-  const token = settings.token;
-  return settings.appendToken && token !== '' ? `${url}?token=${encodeURIComponent(token)}` : url;
+  const query: string[] = [];
+  if (intervalMs !== undefined) {
+    query.push(`interval=${Math.round(intervalMs)}`);
+  }
+  if (settings.appendToken && settings.token !== '') {
+    query.push(`token=${encodeURIComponent(settings.token)}`);
+  }
+  return query.length === 0 ? url : `${url}?${query.join('&')}`;
 }
 
 /** Subscribes to the sidecar's WebSocket stream. */
-export function openStream(settings: ServerConnection.ISettings, handlers: IStreamHandlers): IStream {
-  const socket = new settings.WebSocket(streamUrl(settings));
+export function openStream(
+  settings: ServerConnection.ISettings,
+  handlers: IStreamHandlers,
+  intervalMs?: number
+): IStream {
+  const socket = new settings.WebSocket(streamUrl(settings, intervalMs));
   let open = true;
   const finish = (reason: string) => {
     if (open) {
@@ -116,7 +129,7 @@ export class ServerTransport implements ITransport {
     return requestAPI<HistoryResponse>(`history?seconds=${Math.round(seconds)}`, this._settings);
   }
 
-  openStream(handlers: IStreamHandlers): IStream {
-    return openStream(this._settings, handlers);
+  openStream(handlers: IStreamHandlers, intervalMs?: number): IStream {
+    return openStream(this._settings, handlers, intervalMs);
   }
 }

@@ -33,7 +33,7 @@ export interface ICgroupUsageModel {
   /** Samples of the last minutes, oldest first. */
   readonly history: readonly Sample[];
   readonly historySeconds: number;
-  /** True while the live stream delivers samples (a details view is open). */
+  /** True while the live stream delivers every sample to an open details view. */
   readonly live: boolean;
   /** Why the live stream is not in use although a details view asked for it (null otherwise). */
   readonly streamError: string | null;
@@ -66,6 +66,6 @@ export interface ITransport {
   fetchMetrics(): Promise<Sample>;
   /** The sidecar's samples of the last `seconds` seconds. */
   fetchHistory(seconds: number): Promise<HistoryResponse>;
-  /** Every new sample as the sidecar takes it. */
-  openStream(handlers: IStreamHandlers): IStream;
+  /** Every new sample as the sidecar takes it, or one per `intervalMs` when given. */
+  openStream(handlers: IStreamHandlers, intervalMs?: number): IStream;
 }

@@ -11,7 +11,7 @@ import { cpuSeconds, processId, isAlive, rssBytes } from './proc.js';
 import { startServer, type JupyterServer } from './server.js';
 import type { Setup } from './setups.js';
 import { max, median, percentile } from './stats.js';
-import { openTabs, type Tabs } from './tabs.js';
+import { openSetupTabs, type Tabs } from './tabs.js';
 import { openTerminal, type Terminal } from './terminal.js';
 import type { Venv } from './venv.js';
 
@@ -35,8 +35,10 @@ export interface CaseResult extends CaseParams {
   setup: Setup['name'];
   keys: number;
   echo: { p50: number; p95: number; p99: number; max: number; over100: number; lost: number };
-  /** Metric requests answered during the case (null in setup C). */
+  /** Metric requests answered during the case (null in setup C); a shared stream has no requests. */
   metrics: { count: number; median: number; max: number; failures: number } | null;
+  /** Status-bar updates the K tabs had during the case, all tabs together (null in setup C). */
+  updates?: number | null;
   /** CPU seconds (user + system) of the Jupyter server process over the typing window. */
   serverCpu: number;
   sidecarCpu: number | null;
@@ -70,7 +72,7 @@ export async function runCase(setup: Setup, params: CaseParams, timing: Timing, 
     ) as { children: number[] };
     const children = started.children.map(processId);
     terminal = await openTerminal(server);
-    tabs = setup.pollPath ? openTabs(server, setup.pollPath, setup.pollMs, params.k) : null;
+    tabs = openSetupTabs(server, setup, params.k);
     await sleep(timing.warmupMs);
 
     const sidecar = server.sidecarPid();
@@ -84,7 +86,8 @@ export async function runCase(setup: Setup, params: CaseParams, timing: Timing, 
     if (alive !== params.n) throw new Error(`only ${alive} of ${params.n} children alive at the end of the window`);
 
     const typing = await terminal.echoes(ECHO_DRAIN_MS);
-    const polls = tabs ? await tabs.close() : null;
+    const updates = tabs ? (tabs as Tabs).updates() : null;
+    const polls = tabs ? await (tabs as Tabs).close() : null;
     const { latencies } = typing;
     return {
       setup: setup.name,
@@ -104,6 +107,7 @@ export async function runCase(setup: Setup, params: CaseParams, timing: Timing, 
         max: max(polls.latencies),
         failures: polls.failures
       },
+      updates,
       serverCpu,
       sidecarCpu: sidecarCpu0 === null || sidecarCpu1 === null ? null : sidecarCpu1 - sidecarCpu0,
       sidecarRss,

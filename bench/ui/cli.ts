@@ -10,26 +10,33 @@ import { parseArgs } from 'node:util';
 import { runCase, type CaseResult, type Timing } from './case.js';
 import { runFootprint } from './footprint.js';
 import { describeMachine } from './machine.js';
-import { GOAL_CASE, goalLines, tableRows, writeReport, type Report } from './report.js';
+import { GOAL_CASE, goalLines, tableRows, updateGoalLines, updateRows, writeReport, type Report } from './report.js';
 import { stopAllServers } from './server.js';
 import { SETUP_NAMES, setups, type SetupName } from './setups.js';
+import { runUpdates } from './updates.js';
 import { prepareVenv, VENV_DIR } from './venv.js';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
-const FULL_GRID = { setups: 'A1,A2,B,C', n: '0,32,64', gb: '0,2', k: '1,3' };
+const FULL_GRID = { setups: 'A1,A2,B,C,D', n: '0,32,64', gb: '0,2', k: '1,3' };
 const FULL_FOOTPRINT = { minutes: '10', clients: '20', interval: '1000' };
+/** The tabs of each setup in the per-update measurement: the goal case's K. */
+const UPDATES_TABS = 3;
 
 const HELP = `npm run bench:ui -- [options]
 
 Grid (defaults: the full grid, about 30 min, written to docs/benchmarks/):
-  --setups A1,A2,B,C   which setups (A1 JRU defaults, A2 JRU track_cpu_percent, B ours, C neither)
+  --setups A1,A2,B,C,D which setups (A1 JRU defaults, A2 JRU track_cpu_percent, B ours, C no
+                       extension, D jupyterlab-resource-monitor-extension defaults)
   --n 0,32,64          sleeping children the kernel forks
   --gb 0,2             GiB of private memory the kernel fills before forking
   --k 1,3              simulated browser tabs polling
   --seconds 20         typing window (a key every --key-interval ms)
   --key-interval 50
   --goal-runs 5        runs of the goal case (GB=2, N=64, K=3) per setup; its ratios use medians
-  --quick              one small case per setup (GB=0, N=32, K=1, 5 s)
+  --updates 300        then the server CPU per status-bar update: one idle server per setup
+                       (and C's as the baseline) side by side, K=3 tabs each, until the tabs
+                       had this many updates (0: skip)
+  --quick              one small case per setup (GB=0, N=32, K=1, 5 s; --updates 15)
   --out DIR            where ui.md, ui-results.json and ui-echo-p99.png go (footprint:
                        footprint.md, footprint-results.json); default docs/benchmarks for
                        the full grid or the default footprint, a temp dir otherwise
@@ -63,6 +70,7 @@ function parseOptions() {
       // A p99 of 400 keys is the 4th-slowest key: on a ~5 ms baseline one run's p99 moves by
       // a few ms either way, so the goal ratios rest on the median of several runs.
       'goal-runs': { type: 'string', default: '5' },
+      updates: { type: 'string', default: '300' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       wheel: { type: 'string' },
@@ -75,7 +83,7 @@ function parseOptions() {
       help: { type: 'boolean', default: false }
     }
   });
-  if (values.quick) Object.assign(values, { n: '32', gb: '0', k: '1', seconds: '5' });
+  if (values.quick) Object.assign(values, { n: '32', gb: '0', k: '1', seconds: '5', updates: '15' });
   const names = values.setups.split(',') as SetupName[];
   const unknown = names.filter(name => !SETUP_NAMES.includes(name));
   if (unknown.length > 0)
@@ -92,6 +100,7 @@ function parseOptions() {
     gbs: list(values.gb),
     ks: list(values.k).filter(k => k > 0),
     goalRuns: Math.max(1, Number(values['goal-runs'])),
+    updateCount: list(values.updates)[0] ?? 0,
     timing: {
       seconds: Number(values.seconds),
       keyIntervalMs: Number(values['key-interval']),
@@ -112,7 +121,10 @@ async function main(): Promise<void> {
     // Same figures, current presentation: ui.md and the plot from an earlier run's JSON.
     const report = JSON.parse(readFileSync(options.render, 'utf8')) as Report;
     writeReport(report, options.renderOut!, join(VENV_DIR, 'bin', 'python'));
-    console.log(`${goalLines(report.results).join('\n')}\nwritten to ${options.renderOut}`);
+    console.log(
+      `${goalLines(report.results).join('\n')}\n${updateGoalLines(report.updates ?? []).join('\n')}\n` +
+        `written to ${options.renderOut}`
+    );
     return;
   }
   const command = ['npm run bench:ui', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
@@ -143,6 +155,7 @@ async function main(): Promise<void> {
     versions: venv.versions,
     wheel: venv.wheel,
     results: [],
+    updates: [],
     failures: []
   };
   // Setups innermost: the setups of a case run back to back under similar background load.
@@ -170,8 +183,25 @@ async function main(): Promise<void> {
       console.log(`FAILED: ${message}`);
     }
   }
+  const fed = options.setupNames.filter(name => name !== 'C').map(name => all[name]);
+  if (options.updateCount > 0 && fed.length > 0) {
+    process.stdout.write(
+      `server CPU per update: ${fed.map(s => s.name).join(', ')} beside C, until ${options.updateCount} updates ... `
+    );
+    try {
+      report.updates = await runUpdates(fed, all.C, { k: UPDATES_TABS, updates: options.updateCount }, venv);
+      console.log(`${report.updates[0].windowSeconds.toFixed(0)} s`);
+    } catch (error) {
+      const message = (error as Error).message;
+      report.failures.push({ setup: 'C', gb: 0, n: 0, k: UPDATES_TABS, run: 0, error: `updates: ${message}` });
+      console.log(`FAILED: ${message}`);
+    }
+  }
   report.loadAtEnd = loadavg().map(value => Math.round(value * 100) / 100);
-  console.log(`\n${tableRows(report.results).join('\n')}\n\n${goalLines(report.results).join('\n')}`);
+  console.log(
+    `\n${tableRows(report.results).join('\n')}\n\n${goalLines(report.results).join('\n')}\n\n` +
+      `${updateRows(report.updates ?? []).join('\n')}\n\n${updateGoalLines(report.updates ?? []).join('\n')}`
+  );
   writeReport(report, options.out, venv.python);
   console.log(
     `\n${plan.length} cases in ${((Date.now() - started) / 60_000).toFixed(1)} min; written to ${options.out}`

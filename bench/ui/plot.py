@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend must be chosen first)
 
-COLOURS = {"A1": "tab:orange", "A2": "tab:red", "B": "tab:blue", "C": "tab:green"}
+COLOURS = {"A1": "tab:orange", "A2": "tab:red", "B": "tab:blue", "C": "tab:green", "D": "tab:purple"}
 
 
 def main(results_path, png_path):

@@ -9,6 +9,7 @@ import type { CaseParams, CaseResult, Timing } from './case.js';
 import { machineMarkdown, type Machine } from './machine.js';
 import type { Setup, SetupName } from './setups.js';
 import { median } from './stats.js';
+import type { UpdatesResult } from './updates.js';
 
 export interface Report {
   command: string;
@@ -22,12 +23,16 @@ export interface Report {
   versions: Record<string, string | null>;
   wheel: string | null;
   results: CaseResult[];
+  /** The server CPU per status-bar update (absent in reports of earlier runs). */
+  updates?: UpdatesResult[];
   failures: (CaseParams & { setup: SetupName; error: string })[];
 }
 
 /** The case the goals are stated for. */
 export const GOAL_CASE = { gb: 2, n: 64, k: 3 };
 const GOAL_RATIO = 1.2;
+/** Ours against jupyterlab-resource-monitor-extension (D): at most half its server CPU per update. */
+const UPDATE_GOAL_RATIO = 0.5;
 
 const ms = (value: number): string => (Number.isNaN(value) ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1));
 const seconds = (value: number | null): string => (value === null ? '–' : value.toFixed(2));
@@ -84,7 +89,7 @@ export function goalRatios(
   const p99 = (setup: SetupName): number => median(runs(setup).map(r => r.echo.p99));
   const cpu = (setup: SetupName): number => median(runs(setup).map(r => r.serverCpu + (r.sidecarCpu ?? 0)));
   if (runs('C').length === 0) return null;
-  return (['A1', 'A2', 'B'] as SetupName[])
+  return (['A1', 'A2', 'B', 'D'] as SetupName[])
     .filter(setup => runs(setup).length > 0)
     .map(setup => ({
       setup,
@@ -113,6 +118,52 @@ export function goalLines(results: CaseResult[]): string[] {
       `${what} ${ratio(cpu)}${verdict(cpu)} (${figures})`
     );
   });
+}
+
+export function updateRows(updates: UpdatesResult[]): string[] {
+  if (updates.length === 0) return [];
+  const header =
+    '| setup | K | window s | updates | requests or messages | server CPU s | sidecar CPU s | server ms / update (less C) | sidecar ms / update | load start / end | failures |';
+  return [
+    header,
+    `|${header
+      .split('|')
+      .slice(1, -1)
+      .map(() => '---')
+      .join('|')}|`,
+    ...updates.map(
+      u =>
+        `| ${[
+          u.setup,
+          u.k,
+          u.windowSeconds.toFixed(0),
+          u.updates,
+          u.serverHits,
+          seconds(u.serverCpu),
+          seconds(u.sidecarCpu),
+          Number.isNaN(u.serverMsPerUpdate) ? '–' : u.serverMsPerUpdate.toFixed(2),
+          u.sidecarMsPerUpdate === null ? '–' : u.sidecarMsPerUpdate.toFixed(2),
+          u.load.map(value => value.toFixed(2)).join(' / '),
+          u.failures
+        ].join(' | ')} |`
+    )
+  ];
+}
+
+/** Ours (B) against jupyterlab-resource-monitor-extension (D), per status-bar update. */
+export function updateGoalLines(updates: UpdatesResult[]): string[] {
+  const ours = updates.find(u => u.setup === 'B');
+  const peer = updates.find(u => u.setup === 'D');
+  if (!ours || !peer) return ['Server CPU per update not measured for both (B) and (D) in this run: no ratios.'];
+  const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+  const server = ours.serverMsPerUpdate / peer.serverMsPerUpdate;
+  const total = ours.serverMsPerUpdate + (ours.sidecarMsPerUpdate ?? 0);
+  return [
+    `- (B) / (D) server CPU per update: ${ratio(server)} (goal ≤ ${UPDATE_GOAL_RATIO}: ${met(server <= UPDATE_GOAL_RATIO)}; ` +
+      `${ours.serverMsPerUpdate.toFixed(2)} vs ${peer.serverMsPerUpdate.toFixed(2)} ms)`,
+    `- (B) server + sidecar per update against (D)'s server: ${total.toFixed(2)} vs ${peer.serverMsPerUpdate.toFixed(2)} ms ` +
+      `(goal ≤: ${met(total <= peer.serverMsPerUpdate)})`
+  ];
 }
 
 function markdown(report: Report): string {
@@ -145,7 +196,11 @@ function markdown(report: Report): string {
     ...report.setups.map(
       s =>
         `- (${s.name}) ${s.label}` +
-        (s.pollPath ? `: each tab polls \`GET ${s.pollPath}\` every ${s.pollMs} ms` : ': no tab polls anything')
+        (s.streamPath
+          ? `: the K tabs share one WebSocket, \`${s.streamPath}\`, whose every message updates all of them`
+          : s.pollPath
+            ? `: each tab polls \`GET ${s.pollPath}\` every ${s.pollMs} ms`
+            : ': no tab polls anything')
     ),
     '',
     '## Method',
@@ -154,7 +209,8 @@ function markdown(report: Report): string {
     "`--ServerApp.jpserver_extensions`; before measuring, the harness checks that the setup's",
     "metrics route answers and the other setups' routes 404. A kernel fills GB GiB of private memory (a",
     '`bytearray`) and then forks N children that sleep, so every child maps it; K simulated',
-    "tabs poll the setup's metrics endpoint (a request, then a pause of the interval); then a",
+    "tabs poll the setup's metrics endpoint (a request, then a pause of the interval), or, for",
+    'our plugin, share the one stream its leading tab opens; then a',
     `key is typed into a Jupyter terminal over its WebSocket every ${timing.keyIntervalMs} ms for ${timing.seconds} s`,
     `(after ${timing.warmupMs / 1000} s of warm-up) and each key's echo latency is measured. CPU`,
     'times are user + system seconds of the process over the typing window (/proc/PID/stat).',
@@ -170,6 +226,23 @@ function markdown(report: Report): string {
     '',
     ...tableRows(report.results),
     '',
+    ...((report.updates ?? []).length > 0
+      ? [
+          '## Server CPU per status-bar update',
+          '',
+          'One idle server per setup (no kernel, no terminal), all started together and measured over',
+          `the same window, each with ${report.updates![0].k} simulated tabs fed as its frontend feeds them, until every setup's`,
+          'tabs had the asked-for number of updates (all tabs together). A server with no extension (C) ran beside',
+          "them: its CPU over the window is subtracted from each server's before dividing by the updates.",
+          "The sidecar's CPU is given beside it; (D) samples in a thread of the server, so its figure",
+          'includes its sampling.',
+          '',
+          ...updateGoalLines(report.updates!),
+          '',
+          ...updateRows(report.updates!),
+          ''
+        ]
+      : []),
     ...(report.failures.length > 0
       ? [
           '## Cases that failed',

@@ -1,23 +1,31 @@
 /**
- * The four setups compared: which server extensions run, which endpoint a tab polls and
- * how often, and which endpoints must answer (or 404) to prove the setup is what it says.
+ * The setups compared: which server extensions run, how a tab is fed (which endpoint it polls
+ * and how often, or the one stream all tabs share), and which endpoints must answer (or 404)
+ * to prove the setup is what it says.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type SetupName = 'A1' | 'A2' | 'B' | 'C';
-export const SETUP_NAMES: SetupName[] = ['A1', 'A2', 'B', 'C'];
+export type SetupName = 'A1' | 'A2' | 'B' | 'C' | 'D';
+export const SETUP_NAMES: SetupName[] = ['A1', 'A2', 'B', 'C', 'D'];
 
 /** jupyter-resource-usage's metrics route, polled by its frontend every 5 s. */
 export const JRU_METRICS = '/api/metrics/v1';
 const JRU_POLL_MS = 5000;
 /** Our sidecar behind jupyter-server-proxy (server name "cgroup-usage"). */
 export const SIDECAR_METRICS = '/cgroup-usage/api/v1/metrics';
+const SIDECAR_STREAM = '/cgroup-usage/api/v1/stream';
+/**
+ * jupyterlab-resource-monitor-extension's route: its frontend polls it every 5 s (the rate its
+ * sampler thread ticks at, SAMPLE_INTERVAL in its metrics.py; its settings have no rate).
+ */
+export const MONITOR_METRICS = '/jupyterlab-resource-monitor-extension/metrics';
+const MONITOR_POLL_MS = 5000;
 /** Every metrics route some setup serves: each must answer or 404 as the setup says. */
-export const METRIC_ROUTES = [JRU_METRICS, SIDECAR_METRICS];
+export const METRIC_ROUTES = [JRU_METRICS, SIDECAR_METRICS, MONITOR_METRICS];
 
 /** Server extensions whose presence distinguishes the setups; every run sets all of them. */
-const METRIC_EXTENSIONS = ['jupyter_resource_usage', 'jupyter_server_proxy'];
+const METRIC_EXTENSIONS = ['jupyter_resource_usage', 'jupyter_server_proxy', 'jupyterlab_resource_monitor_extension'];
 
 export interface Setup {
   name: SetupName;
@@ -28,6 +36,9 @@ export interface Setup {
   args: string[];
   /** What a simulated tab polls, or null when nothing does. */
   pollPath: string | null;
+  /** The WebSocket all tabs share instead (the leading tab's; null when the tabs poll). */
+  streamPath: string | null;
+  /** Between two updates of a tab. */
   pollMs: number;
   /** Routes that must answer 200 in this setup; every other metrics route must 404. */
   answers: string[];
@@ -55,6 +66,7 @@ export function setups(repoRoot: string): Record<SetupName, Setup> {
       enabled: ['jupyter_resource_usage'],
       args: [],
       pollPath: JRU_METRICS,
+      streamPath: null,
       pollMs: JRU_POLL_MS,
       answers: [JRU_METRICS]
     },
@@ -64,6 +76,7 @@ export function setups(repoRoot: string): Record<SetupName, Setup> {
       enabled: ['jupyter_resource_usage'],
       args: ['--ResourceUseDisplay.track_cpu_percent=True'],
       pollPath: JRU_METRICS,
+      streamPath: null,
       pollMs: JRU_POLL_MS,
       answers: [JRU_METRICS]
     },
@@ -72,18 +85,31 @@ export function setups(repoRoot: string): Record<SetupName, Setup> {
       label: 'jupyterlab-cgroup-usage (sidecar via jupyter-server-proxy)',
       enabled: ['jupyter_server_proxy'],
       args: [],
-      pollPath: SIDECAR_METRICS,
+      pollPath: null,
+      // As the plugin does: the leading tab's stream at the refresh rate, handed to the others in the browser.
+      streamPath: `${SIDECAR_STREAM}?interval=${pluginRefreshMs(repoRoot)}`,
       pollMs: pluginRefreshMs(repoRoot),
       answers: [SIDECAR_METRICS]
     },
     C: {
       name: 'C',
-      label: 'neither',
+      label: 'no extension',
       enabled: [],
       args: [],
       pollPath: null,
+      streamPath: null,
       pollMs: 0,
       answers: []
+    },
+    D: {
+      name: 'D',
+      label: 'jupyterlab-resource-monitor-extension, defaults',
+      enabled: ['jupyterlab_resource_monitor_extension'],
+      args: [],
+      pollPath: MONITOR_METRICS,
+      streamPath: null,
+      pollMs: MONITOR_POLL_MS,
+      answers: [MONITOR_METRICS]
     }
   };
 }

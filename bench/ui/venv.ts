@@ -1,6 +1,7 @@
 /**
- * The benchmark's own Python environment (bench/.venv): JupyterLab, jupyter-resource-usage
- * and jupyter-server-proxy from PyPI, matplotlib for the plot, and our wheel.
+ * The benchmark's own Python environment (bench/.venv): JupyterLab, jupyter-resource-usage,
+ * jupyterlab-resource-monitor-extension and jupyter-server-proxy from PyPI, matplotlib for the
+ * plot, and our wheel. Each setup enables only its own server extension.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,12 +18,19 @@ import {
 import { basename, dirname, join } from 'node:path';
 
 /** Installed from PyPI, latest versions, when the venv is created (or with --upgrade-venv). */
-const PYPI_PACKAGES = ['jupyterlab', 'jupyter-resource-usage', 'jupyter-server-proxy', 'matplotlib'];
+const PYPI_PACKAGES = [
+  'jupyterlab',
+  'jupyter-resource-usage',
+  'jupyterlab-resource-monitor-extension',
+  'jupyter-server-proxy',
+  'matplotlib'
+];
 /** Whose versions the report states. */
 const REPORTED_PACKAGES = [
   'jupyter_server',
   'jupyterlab',
   'jupyter-resource-usage',
+  'jupyterlab-resource-monitor-extension',
   'jupyter-server-proxy',
   'psutil',
   'ipykernel',
@@ -91,11 +99,13 @@ export function prepareVenv(
     console.log(`creating ${dir} ...`);
     run('python3', ['-m', 'venv', dir], repoRoot, 120_000);
   }
+  // Names the packages installed, so that a package added to the list gets installed.
   const installedMarker = join(dir, '.bench-pypi-installed');
-  if (options.upgrade || !existsSync(installedMarker)) {
+  const installed = existsSync(installedMarker) ? readFileSync(installedMarker, 'utf8').split('\n')[1] : null;
+  if (options.upgrade || installed !== PYPI_PACKAGES.join(' ')) {
     console.log(`pip install --upgrade ${PYPI_PACKAGES.join(' ')} ...`);
     run(pip, ['install', '--quiet', '--upgrade', ...PYPI_PACKAGES], repoRoot, 20 * 60_000);
-    writeFileSync(installedMarker, new Date().toISOString());
+    writeFileSync(installedMarker, `${new Date().toISOString()}\n${PYPI_PACKAGES.join(' ')}`);
   }
 
   const wheel = options.needWheel ? ourWheel(repoRoot, dir, options.wheel) : null;

@@ -89,6 +89,7 @@ export class Sampler {
   private reading = false;
   private previous: TimedReading | null = null;
   private latestSample: Sample | null = null;
+  private wanted: (now: number) => boolean = () => true;
 
   constructor(reader: Reader, intervalMs: number) {
     this.reader = reader;
@@ -138,6 +139,15 @@ export class Sampler {
     return this.ring.json(sequence);
   }
 
+  /**
+   * Lets the consumers say whether a tick should read: when `wanted(now)` is false the tick is
+   * skipped (the stream's clients all asked for a longer interval and none is due yet), which
+   * saves the reading's CPU. By default every tick reads.
+   */
+  readWhen(wanted: (now: number) => boolean): void {
+    this.wanted = wanted;
+  }
+
   /** Calls `listener` with every new sample; returns the function that unsubscribes it. */
   onSample(listener: SampleListener): () => void {
     this.listeners.add(listener);
@@ -146,7 +156,7 @@ export class Sampler {
 
   /** One read; a tick that finds the previous read still running is skipped, so reads never overlap. */
   private async tick(): Promise<void> {
-    if (this.reading) {
+    if (this.reading || (this.latestSample !== null && !this.wanted(Date.now()))) {
       return;
     }
     this.reading = true;

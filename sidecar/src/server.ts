@@ -22,6 +22,8 @@ const STREAM_PATH = '/api/v1/stream';
 const HEADERS_TIMEOUT_MS = 10_000;
 /** A WebSocket client with more than this queued is too slow: it skips samples until it drains. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** The longest `?interval=` a stream client may ask for (the longest sampling interval). */
+const MAX_STREAM_INTERVAL_MS = 3_600_000;
 
 export interface ServerLimits {
   /** History responses written at once; more get 503 with Retry-After. */
@@ -37,7 +39,7 @@ const DEFAULT_LIMITS: ServerLimits = { maxHistoryStreams: 4, historyWriteTimeout
 const DESCRIPTION = `cgroup-usage-sidecar: CPU and memory of this container, read from its cgroup files.
 GET /api/v1/metrics            latest sample (JSON)
 GET /api/v1/history?seconds=N  samples of the last N seconds (JSON)
-GET /api/v1/stream             every new sample (WebSocket)
+GET /api/v1/stream?interval=MS every new sample, or one every MS ms (WebSocket)
 GET /api/metrics/v1            latest sample in jupyter-resource-usage's shape (JSON)
 GET /metrics                   Prometheus text exposition
 `;
@@ -79,8 +81,26 @@ function routePath(rawUrl: string | undefined): { url: URL; path: string } | nul
 }
 
 /** An answer written straight to a socket that never became an HTTP exchange (a refused upgrade). */
-function refuseUpgrade(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuseUpgrade(socket: Duplex, status: string, error?: string): void {
+  if (error === undefined) {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    return;
+  }
+  const body = JSON.stringify({ error } satisfies ErrorResponse);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+/** Parses the stream's `interval`: absent means every sample (0); otherwise 1 to MAX_STREAM_INTERVAL_MS. */
+function parseStreamInterval(url: URL): number | null {
+  const raw = url.searchParams.get('interval');
+  if (raw === null) {
+    return 0;
+  }
+  const ms = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return ms >= 1 && ms <= MAX_STREAM_INTERVAL_MS ? ms : null;
 }
 
 /** Parses `seconds`: absent means the whole history; otherwise a positive whole number. */
@@ -178,6 +198,8 @@ export class SidecarServer {
   private historyStreams = 0;
   /** Clients that answered the latest ping (or connected since it was sent). */
   private readonly answeredPing = new WeakSet<WebSocket>();
+  /** What each stream client asked for (`?interval=`, 0 for every sample) and the timestamp it was last sent. */
+  private readonly pace = new WeakMap<WebSocket, { intervalMs: number; sentAt: number }>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(sampler: Sampler, limits: Partial<ServerLimits> = {}) {
@@ -185,6 +207,7 @@ export class SidecarServer {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.heartbeat = setInterval(() => this.ping(), this.limits.pingIntervalMs).unref();
     this.unsubscribe = sampler.onSample(() => this.broadcast());
+    sampler.readWhen(now => this.sampleWanted(now));
     this.httpServer.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
     this.wss.on('connection', client => this.connect(client));
   }
@@ -344,7 +367,60 @@ export class SidecarServer {
       refuseUpgrade(socket, '404 Not Found');
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, client => this.wss.emit('connection', client, request));
+    const intervalMs = parseStreamInterval(target.url);
+    if (intervalMs === null) {
+      const raw = JSON.stringify(target.url.searchParams.get('interval'));
+      refuseUpgrade(
+        socket,
+        '400 Bad Request',
+        `interval must be a whole number of milliseconds from 1 to ${MAX_STREAM_INTERVAL_MS}, got ${raw}`
+      );
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, client => {
+      this.pace.set(client, { intervalMs, sentAt: -Infinity });
+      this.wss.emit('connection', client, request);
+    });
+  }
+
+  /**
+   * Whether the sampler's next tick should read. Yes unless stream clients are connected and
+   * every one of them asked for a longer `?interval=` than has passed since its last sample:
+   * the status bar's stream at 5 s then costs one reading per 5 s, not five. Requests are
+   * answered from the latest sample either way.
+   */
+  private sampleWanted(now: number): boolean {
+    if (this.wss.clients.size === 0) {
+      return true;
+    }
+    for (const client of this.wss.clients) {
+      const pace = this.pace.get(client);
+      if (pace === undefined || this.due(pace, now)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A paced client is due a sample taken at `timestamp`: half a sampling interval of slack (below). */
+  private due(pace: { intervalMs: number; sentAt: number }, timestamp: number): boolean {
+    return timestamp - pace.sentAt + this.sampler.intervalMs / 2 >= pace.intervalMs;
+  }
+
+  /**
+   * Sends the latest sample unless the client asked for a longer interval than has passed since
+   * its last one. Half a sampling interval of slack: samples come one interval apart give or take
+   * the timer's jitter, so `interval=5000` at 1 s sampling means every 5th sample, not every 6th.
+   */
+  private sendPaced(client: WebSocket, sample: Sample, json: string): void {
+    const pace = this.pace.get(client);
+    if (pace !== undefined) {
+      if (!this.due(pace, sample.timestamp)) {
+        return;
+      }
+      pace.sentAt = sample.timestamp;
+    }
+    client.send(json);
   }
 
   /**
@@ -368,8 +444,9 @@ export class SidecarServer {
     client.on('error', () => client.terminate());
     this.answeredPing.add(client);
     client.on('pong', () => this.answeredPing.add(client));
-    if (this.sampler.latest() !== null) {
-      client.send(this.latestJson());
+    const sample = this.sampler.latest();
+    if (sample !== null) {
+      this.sendPaced(client, sample, this.latestJson());
     }
   }
 
@@ -378,10 +455,11 @@ export class SidecarServer {
     if (this.wss.clients.size === 0) {
       return;
     }
+    const sample = this.sampler.latest() as Sample;
     const json = this.latestJson();
     for (const client of this.wss.clients) {
       if (client.readyState === WebSocket.OPEN && client.bufferedAmount <= MAX_BUFFERED_BYTES) {
-        client.send(json);
+        this.sendPaced(client, sample, json);
       }
     }
   }

@@ -39,7 +39,7 @@ describe('details view', () => {
     expect(item.detailsOpen).toBe(true);
     expect(details()).not.toBeNull();
     expect(transport.historyRequests).toEqual([model.historySeconds]);
-    expect(transport.streams).toHaveLength(1);
+    expect(transport.liveStreams).toHaveLength(1);
 
     const charts = Array.from(details()!.querySelectorAll<HTMLElement>('.jp-CgroupUsage-chart'));
     expect(charts.map(chart => chart.dataset.chart)).toEqual(['cpu', 'memory']);
@@ -52,7 +52,7 @@ describe('details view', () => {
       'Programs see 16 CPUs but may use 2: over-forking risk'
     );
 
-    transport.streams[0].push(makeSample({ timestamp: Date.now() + 60000, cpu: { used: 1.5 } }));
+    transport.liveStreams[0].push(makeSample({ timestamp: Date.now() + 60000, cpu: { used: 1.5 } }));
     MessageLoop.flush();
     expect(row('cpuUsed')).toBe('1.50 of 2 cores (75.0%)');
     expect(details()!.querySelector('.jp-CgroupUsage-feed')?.textContent).toContain('Live');
@@ -74,13 +74,13 @@ describe('details view', () => {
     await settle();
     expect(item.detailsOpen).toBe(false);
     expect(details()).toBeNull();
-    expect(transport.streams[0].closed).toBe(true);
+    expect(transport.liveStreams[0].closed).toBe(true);
   });
 
   it('says why the stream is not live and keeps polling', async () => {
     item.toggleDetails();
     await settle();
-    transport.streams[0].fail('the live stream closed (code 1006)');
+    transport.liveStreams[0].fail('the live stream closed (code 1006)');
     await settle();
     expect(details()!.querySelector('.jp-CgroupUsage-feed')?.textContent).toBe(
       'Live stream unavailable (the live stream closed (code 1006)): updated every 5 s'

@@ -9,12 +9,20 @@ import { makeSample } from './samples';
 
 export class FakeStream implements IStream {
   closed = false;
-  constructor(private readonly _handlers: IStreamHandlers) {}
+  /** `intervalMs`: what the model asked for (undefined: every sample). */
+  constructor(
+    private readonly _handlers: IStreamHandlers,
+    readonly intervalMs?: number
+  ) {}
   push(sample: Sample): void {
     this._handlers.onSample(sample);
   }
+  /** Ends the stream from the server's side, as a socket calls onClose: once. */
   fail(reason: string): void {
-    this._handlers.onClose(reason);
+    if (!this.closed) {
+      this.closed = true;
+      this._handlers.onClose(reason);
+    }
   }
   close(): void {
     this.closed = true;
@@ -40,10 +48,20 @@ export class FakeTransport implements ITransport {
     return Promise.resolve({ version: 1, intervalMs: 1000, samples: this.historySamples });
   }
 
-  openStream(handlers: IStreamHandlers): IStream {
-    const stream = new FakeStream(handlers);
+  openStream(handlers: IStreamHandlers, intervalMs?: number): IStream {
+    const stream = new FakeStream(handlers, intervalMs);
     this.streams.push(stream);
     return stream;
+  }
+
+  /** The streams opened for every sample (a details view's), oldest first. */
+  get liveStreams(): FakeStream[] {
+    return this.streams.filter(stream => stream.intervalMs === undefined);
+  }
+
+  /** The streams that are still open. */
+  get openStreams(): FakeStream[] {
+    return this.streams.filter(stream => !stream.closed);
   }
 
   get requestCount(): number {

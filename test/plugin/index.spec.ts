@@ -83,6 +83,14 @@ describe('the exported plugins', () => {
   });
 });
 
+/** A WebSocket that never connects, as behind a proxy that holds upgrades: these tests follow the polls. */
+class SilentWebSocket {
+  onmessage: unknown = null;
+  onerror: unknown = null;
+  onclose: unknown = null;
+  close(): void {}
+}
+
 describe(PLUGIN_ID, () => {
   let requests: string[];
   let answer: () => Response;
@@ -134,6 +142,7 @@ describe(PLUGIN_ID, () => {
     serverSettings = ServerConnection.makeSettings({
       baseUrl: 'http://jupyter.test/user/ada/',
       wsUrl: 'ws://jupyter.test/user/ada/',
+      WebSocket: SilentWebSocket as unknown as typeof WebSocket,
       fetch: async (input: RequestInfo) => {
         // Without the cache-busting query ServerConnection appends to GETs.
         requests.push((typeof input === 'string' ? input : input.url).split('?')[0]);

@@ -190,20 +190,25 @@ describe('CgroupUsageModel', () => {
       await jest.advanceTimersByTimeAsync(0);
       expect(transport.historyRequests).toEqual([120]);
       expect(model.history.map(s => s.timestamp)).toEqual([500, 600, 1000]);
-      expect(transport.streams).toHaveLength(1);
+      expect(transport.liveStreams).toHaveLength(1);
 
-      const stream = transport.streams[0];
+      const stream = transport.liveStreams[0];
       stream.push(makeSample({ timestamp: 2000 }));
       expect(model.live).toBe(true);
       expect(model.sample?.timestamp).toBe(2000);
       const polled = transport.metricsRequests;
-      await jest.advanceTimersByTimeAsync(RATE * 5);
+      for (let second = 1; second <= (RATE * 5) / 1000; second++) {
+        await jest.advanceTimersByTimeAsync(1000);
+        stream.push(makeSample({ timestamp: 2000 + second * 1000 }));
+      }
       expect(transport.metricsRequests).toBe(polled);
 
       watch.dispose();
       expect(stream.closed).toBe(true);
       expect(model.live).toBe(false);
-      await jest.advanceTimersByTimeAsync(RATE);
+      // Back to the status bar's stream at the refresh rate; polls resume only once it stays silent.
+      expect(transport.openStreams.map(open => open.intervalMs)).toEqual([RATE]);
+      await jest.advanceTimersByTimeAsync(RATE * 3);
       expect(transport.metricsRequests).toBe(polled + 1);
     });
 
@@ -211,9 +216,9 @@ describe('CgroupUsageModel', () => {
       model = new CgroupUsageModel({ transport });
       await jest.advanceTimersByTimeAsync(0);
       const watch = model.watchLive();
-      transport.streams[0].push(makeSample({ timestamp: Date.now() + 10 }));
+      transport.liveStreams[0].push(makeSample({ timestamp: Date.now() + 10 }));
       const polled = transport.metricsRequests;
-      transport.streams[0].fail('the live stream closed (code 1006)');
+      transport.liveStreams[0].fail('the live stream closed (code 1006)');
       expect(model.streamError).toBe('the live stream closed (code 1006)');
       expect(model.live).toBe(false);
       await jest.advanceTimersByTimeAsync(0);
@@ -227,22 +232,22 @@ describe('CgroupUsageModel', () => {
       model = new CgroupUsageModel({ transport });
       await jest.advanceTimersByTimeAsync(0);
       const watch = model.watchLive();
-      transport.streams[0].push(makeSample({ timestamp: Date.now() + 10 }));
+      transport.liveStreams[0].push(makeSample({ timestamp: Date.now() + 10 }));
       transport.answer = () => new Error('HTTP 502');
-      transport.streams[0].fail('the live stream closed (code 1006)');
+      transport.liveStreams[0].fail('the live stream closed (code 1006)');
       await jest.advanceTimersByTimeAsync(RATE * 4);
       expect(model.state).toBe('unavailable');
-      expect(transport.streams).toHaveLength(1); // not while the sidecar is down
+      expect(transport.liveStreams).toHaveLength(1); // not while the sidecar is down
 
       transport.answer = () => makeSample({ timestamp: Date.now() + 20 });
       await jest.advanceTimersByTimeAsync(MAX_BACKOFF_MS);
       expect(model.state).toBe('available');
-      expect(transport.streams).toHaveLength(2);
+      expect(transport.liveStreams).toHaveLength(2);
       expect(model.streamError).toBeNull();
-      transport.streams[1].push(makeSample({ timestamp: Date.now() + 30 }));
+      transport.liveStreams[1].push(makeSample({ timestamp: Date.now() + 30 }));
       expect(model.live).toBe(true);
       watch.dispose();
-      expect(transport.streams[1].closed).toBe(true);
+      expect(transport.liveStreams[1].closed).toBe(true);
     });
 
     it('reopens a stream that never delivers less and less often', async () => {
@@ -273,14 +278,14 @@ describe('CgroupUsageModel', () => {
       model = new CgroupUsageModel({ transport });
       await jest.advanceTimersByTimeAsync(0);
       const watch = model.watchLive();
-      transport.streams[0].fail('the live stream closed (code 1006)');
+      transport.liveStreams[0].fail('the live stream closed (code 1006)');
       let answer: (sample: Sample) => void = () => undefined;
       transport.fetchMetrics = () => new Promise<Sample>(resolve => (answer = resolve));
       await jest.advanceTimersByTimeAsync(RATE * 2);
       model.settings = disabled;
       answer(makeSample({ timestamp: Date.now() + 10 }));
       await jest.advanceTimersByTimeAsync(0);
-      expect(transport.streams).toHaveLength(1);
+      expect(transport.liveStreams).toHaveLength(1);
       watch.dispose();
     });
 
@@ -288,7 +293,7 @@ describe('CgroupUsageModel', () => {
       model = new CgroupUsageModel({ transport });
       const watch = model.watchLive();
       model.settings = disabled;
-      expect(transport.streams[0].closed).toBe(true);
+      expect(transport.liveStreams[0].closed).toBe(true);
       watch.dispose();
     });
   });

@@ -172,6 +172,12 @@ describe('request helpers', () => {
     expect(streamUrl(ServerConnection.makeSettings({ ...base, appendToken: false }))).toBe(
       'wss://hub.test/user/ada/cgroup-usage/api/v1/stream'
     );
+    expect(streamUrl(ServerConnection.makeSettings({ ...base, appendToken: true }), 5000)).toBe(
+      'wss://hub.test/user/ada/cgroup-usage/api/v1/stream?interval=5000&token=t%20k'
+    );
+    expect(streamUrl(ServerConnection.makeSettings({ ...base, appendToken: false }), 2500.4)).toBe(
+      'wss://hub.test/user/ada/cgroup-usage/api/v1/stream?interval=2500'
+    );
   });
 
   it('turns failed answers into reasons', () => {

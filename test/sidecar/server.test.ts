@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import type { HistoryResponse, Sample } from '../../src/sample.js';
 import { hubLabels, PrometheusExposition } from '../../sidecar/src/prometheus.js';
@@ -376,6 +377,71 @@ describe('HTTP and WebSocket server (TCP)', () => {
     for (const client of clients) {
       client.socket.terminate();
     }
+  });
+
+  it('sends a client that asks for ?interval=3000 every third sample of a 1 s sampler, the others every one', async () => {
+    await harness.takeSample();
+    const ws = base.replace('http', 'ws');
+    const every = new StreamClient(`${ws}/api/v1/stream`);
+    const paced = new StreamClient(`${ws}/api/v1/stream?interval=3000&token=x`);
+    await Promise.all([every.received(1), paced.received(1)]);
+    for (let i = 0; i < 7; i++) {
+      await harness.takeSample();
+    }
+    await Promise.all([every.received(8), paced.received(3)]);
+    const all = every.messages;
+    assert.deepEqual(paced.messages, [all[0], all[3], all[6]]);
+    every.socket.terminate();
+    paced.socket.terminate();
+  });
+
+  it('reads only when a paced client is due a sample while only paced clients stream, every tick otherwise', async () => {
+    await harness.takeSample();
+    const ws = base.replace('http', 'ws');
+    const paced = new StreamClient(`${ws}/api/v1/stream?interval=3000`);
+    await paced.received(1);
+    const ticks = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        mock.timers.tick(INTERVAL_MS);
+        await setImmediate(); // the tick's read settles
+      }
+    };
+    const before = harness.reader.reads;
+    await ticks(9);
+    assert.equal(harness.reader.reads - before, 3);
+    await paced.received(4);
+    const gaps = paced.messages.slice(1).map((sample, i) => sample.timestamp - (paced.messages[i] as Sample).timestamp);
+    assert.deepEqual(gaps, [3000, 3000, 3000]);
+
+    // A client that wants every sample (a details view) brings every tick's read back.
+    const every = new StreamClient(`${ws}/api/v1/stream`);
+    await every.received(1);
+    const withEvery = harness.reader.reads;
+    await ticks(3);
+    assert.equal(harness.reader.reads - withEvery, 3);
+    every.socket.terminate();
+    paced.socket.terminate();
+  });
+
+  it('refuses a stream upgrade whose interval is not a whole number from 1 to 3600000 with 400 and the reason', async () => {
+    for (const interval of ['abc', '0', '-5', '1.5', '1e3', '', '3600001', '99999999999999999999']) {
+      const client = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream?interval=${interval}`);
+      const [, response] = (await once(client, 'unexpected-response')) as [unknown, http.IncomingMessage];
+      assert.equal(response.statusCode, 400, interval);
+      let body = '';
+      for await (const chunk of response) {
+        body += String(chunk);
+      }
+      assert.equal(
+        (JSON.parse(body) as { error: string }).error,
+        `interval must be a whole number of milliseconds from 1 to 3600000, got ${JSON.stringify(interval)}`
+      );
+      client.on('error', () => undefined);
+      client.terminate();
+    }
+    const accepted = new StreamClient(`${base.replace('http', 'ws')}/api/v1/stream?interval=3600000`);
+    await once(accepted.socket, 'open');
+    accepted.socket.terminate();
   });
 
   it('keeps streaming to the others when a client disconnects mid-stream', async () => {
