@@ -5,6 +5,7 @@
 import { modelPlugin } from './modelPlugin';
 import { oomNotifierPlugin } from './oomNotifierPlugin';
 import { statusItemPlugin } from './statusItemPlugin';
+import { topBarItemPlugin } from './topBarItemPlugin';
 
 export { ICgroupUsageModel } from './tokens';
-export default [modelPlugin, statusItemPlugin, oomNotifierPlugin];
+export default [modelPlugin, statusItemPlugin, topBarItemPlugin, oomNotifierPlugin];

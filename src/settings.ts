@@ -9,6 +9,9 @@ import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
 /** Which memory figure is shown against the limit. */
 export type MemoryFigure = 'workingSet' | 'usage';
 
+/** Where JupyterLab shows the item. Notebook 7 has no status bar: there it is always in the top bar. */
+export type Placement = 'statusbar' | 'topbar';
+
 export interface IUsageSettings {
   /** The administrator's switch: false means no status item and no requests at all. */
   enabled: boolean;
@@ -19,6 +22,7 @@ export interface IUsageSettings {
   memoryWarningThreshold: number;
   cpuWarningThreshold: number;
   memoryFigure: MemoryFigure;
+  placement: Placement;
 }
 
 /** Mirrors the defaults of schema/plugin.json (used when there is no setting registry). */
@@ -28,7 +32,8 @@ export const DEFAULT_SETTINGS: IUsageSettings = {
   show: { cpu: true, memory: true, disk: false },
   memoryWarningThreshold: 0.9,
   cpuWarningThreshold: 0.9,
-  memoryFigure: 'workingSet'
+  memoryFigure: 'workingSet',
+  placement: 'statusbar'
 };
 
 /** The bounds the schema declares; values outside them are clamped rather than rejected. */
@@ -60,7 +65,8 @@ export function readSettings(composite: ReadonlyPartialJSONObject): IUsageSettin
     },
     memoryWarningThreshold: numberIn(composite.memoryWarningThreshold, 0, 1, d.memoryWarningThreshold),
     cpuWarningThreshold: numberIn(composite.cpuWarningThreshold, 0, 1, d.cpuWarningThreshold),
-    memoryFigure: composite.memoryFigure === 'usage' ? 'usage' : 'workingSet'
+    memoryFigure: composite.memoryFigure === 'usage' ? 'usage' : 'workingSet',
+    placement: composite.placement === 'topbar' ? 'topbar' : 'statusbar'
   };
 }
 
