@@ -1,16 +1,14 @@
 /**
  * The status bar's popup (closes on Escape or a click elsewhere, follows the body's size), but
  * opened below its anchor: the status bar's own always opens above, where an item at the top of
- * the page (JupyterLab's or Notebook 7's top bar) has no room and the popup would stay hidden.
+ * the page (JupyterLab's or Notebook 7's top bar) has no room, so it would stay hidden.
  */
 import { Popup } from '@jupyterlab/statusbar';
-import { HoverBox } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import type { Widget } from '@lumino/widgets';
 
-/** The status bar popup's own bounds (px). */
+/** The status bar popup's own height bound (px). */
 const MAX_HEIGHT = 500;
-const MIN_HEIGHT = 20;
 
 class PopupBelow extends Popup {
   constructor(options: { body: Widget; anchor: Widget }) {
@@ -21,15 +19,16 @@ class PopupBelow extends Popup {
 
   protected onUpdateRequest(msg: Message): void {
     super.onUpdateRequest(msg);
-    // Placed again, below: HoverBox undoes what the placement above (out of view) set.
-    HoverBox.setGeometry({
-      anchor: this._anchorWidget.node.getBoundingClientRect(),
-      host: document.body,
-      maxHeight: MAX_HEIGHT,
-      minHeight: MIN_HEIGHT,
-      node: this._content.node,
-      privilege: 'forceBelow'
-    });
+    // Placed by hand against the window (Notebook 7's <body> is 0 px high, so HoverBox, which
+    // measures against it, finds no room below), undoing what the placement above hid.
+    const node = this._content.node;
+    const anchor = this._anchorWidget.node.getBoundingClientRect();
+    node.style.visibility = '';
+    node.style.zIndex = '';
+    node.style.marginTop = '0px';
+    node.style.maxHeight = `${Math.max(0, Math.min(MAX_HEIGHT, window.innerHeight - anchor.bottom))}px`;
+    node.style.top = `${Math.floor(anchor.bottom)}px`;
+    node.style.left = `${Math.max(0, Math.min(anchor.left, window.innerWidth - node.offsetWidth))}px`;
   }
 
   private _content: Widget;
