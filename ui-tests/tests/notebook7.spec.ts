@@ -54,11 +54,19 @@ async function openPage(page: Page, path: string): Promise<void> {
 
 test('the tree page shows the item in the top bar with the limits --once reads, and its details', async ({ page }) => {
   test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
+  const ourErrors: string[] = [];
+  page.on('console', message => {
+    if (message.type() === 'error' && message.text().includes('cgroup-usage')) {
+      ourErrors.push(message.text());
+    }
+  });
   await openPage(page, 'tree');
   // No status bar in Notebook 7, so the status-bar plugin has nothing to add to: one item only.
   await expect(page.locator('#jp-main-statusbar')).toHaveCount(0);
   await expect(statusItem(page)).toHaveCount(1);
   const shown = await expectCgroupLimitsShown(page, LIMITS);
+  // Every plugin of ours started (none asked for the status bar Notebook 7 lacks).
+  expect(ourErrors).toEqual([]);
   const once = onceInCgroupsOf(notebook!.pid);
   console.log(`shown: ${JSON.stringify(shown)}\n--once: ${JSON.stringify(once)}`);
   expect([shown.memoryLimit, shown.cpuLimit]).toEqual([once.memory.limit, once.cpu.limit]);
