@@ -269,9 +269,14 @@ describe(PLUGIN_ID, () => {
     const settings = (await activate(SCHEMA))!;
     await settle();
     expect([hidden(item()), hidden(topBarItem())]).toEqual([false, true]);
+    // Details open on the item that moves away close with it.
+    item()!.click();
+    await settle();
+    expect(document.querySelector('.jp-CgroupUsage-details')).not.toBeNull();
     await settings.set('placement', 'topbar');
     MessageLoop.flush();
     expect([hidden(item()), hidden(topBarItem())]).toEqual([true, false]);
+    expect(document.querySelector('.jp-CgroupUsage-details')).toBeNull();
     expect(topBarItem()!.textContent).toBe('CPU 0.7/2 · Mem 1.2/4.0 GiB');
     await settings.set('enabled', false);
     await settle();
