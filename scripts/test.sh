@@ -106,8 +106,8 @@ read -r ok bad skipped < <(playwright_counts)
 count test:e2e $code "$ok" "$bad" "$skipped"
 
 # ---- the oldest JupyterLab that package.json's ranges admit, with the oldest Notebook 7: the same
-# wheel in a venv of its own, `labextension list` must say OK, and the status bar, settings, limits
-# and Notebook 7 specs run against it.
+# wheel in a venv of its own, `labextension list` must say OK, and the status bar, settings, limits,
+# Notebook 7 and placement specs run against it.
 OLDEST_LAB="4.0.*"
 OLDEST_NOTEBOOK="7.0.*"
 VENV_OLDEST="$ROOT/.venv-jupyterlab-4.0"
@@ -126,7 +126,7 @@ count "labextension list OK (JupyterLab $OLDEST_LAB, Notebook $OLDEST_NOTEBOOK)"
 
 export CGROUP_USAGE_VENV="$VENV_OLDEST"
 rm -f "$ARTIFACTS/playwright.json"
-run_logged test-e2e-jupyterlab-4.0 npm run --silent test:e2e -- status settings limits notebook7
+run_logged test-e2e-jupyterlab-4.0 npm run --silent test:e2e -- status settings limits notebook7 placement
 code=$?
 read -r ok bad skipped < <(playwright_counts)
 count "test:e2e (JupyterLab $OLDEST_LAB, Notebook $OLDEST_NOTEBOOK)" $code "$ok" "$bad" "$skipped"
