@@ -50,9 +50,10 @@ build_wheel() {
 }
 
 install_wheel() {
-  # Installed the way users do: pip install of the wheel file, with JupyterLab beside it.
-  step "pip install $(basename "$WHEEL") jupyterlab"
-  "$VENV/bin/pip" install --quiet "jupyterlab>=4,<5" "$WHEEL"
+  # Installed the way users do: pip install of the wheel file, with JupyterLab and Notebook 7
+  # beside it (they share the labextension).
+  step "pip install $(basename "$WHEEL") jupyterlab notebook"
+  "$VENV/bin/pip" install --quiet "jupyterlab>=4,<5" "notebook>=7,<8" "$WHEEL"
   "$VENV/bin/pip" install --quiet --no-deps --force-reinstall "$WHEEL"
   "$VENV/bin/jupyter" labextension list 2>&1 | grep -F jupyterlab-cgroup-usage
 }

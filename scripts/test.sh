@@ -3,7 +3,8 @@
 # the built wheel in .venv, qemu and Debian's kernel for the VM test), then runs the linters
 # (check only), the sidecar typecheck and tests (real cgroup and a real cgroup v2 kernel in qemu included),
 # the frontend typecheck and jest tests, and the Playwright end-to-end tests in Chromium.
-# The browser tests run again, in part, against the oldest JupyterLab package.json admits (4.0).
+# The browser tests run again, in part, against the oldest JupyterLab package.json admits (4.0)
+# with the oldest Notebook 7 (7.0, which pins JupyterLab 4.0).
 # Ends with one line "N passed, N failed, N skipped" summing all runners; exits non-zero if
 # anything failed. Logs and reports go to artifacts/.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -104,28 +105,30 @@ code=$?
 read -r ok bad skipped < <(playwright_counts)
 count test:e2e $code "$ok" "$bad" "$skipped"
 
-# ---- the oldest JupyterLab that package.json's ranges admit: the same wheel in a venv of its own,
-# `labextension list` must say OK, and the status bar, settings and limits specs run against it.
+# ---- the oldest JupyterLab that package.json's ranges admit, with the oldest Notebook 7: the same
+# wheel in a venv of its own, `labextension list` must say OK, and the status bar, settings, limits,
+# Notebook 7 and placement specs run against it.
 OLDEST_LAB="4.0.*"
+OLDEST_NOTEBOOK="7.0.*"
 VENV_OLDEST="$ROOT/.venv-jupyterlab-4.0"
-step "JupyterLab $OLDEST_LAB in $VENV_OLDEST"
+step "JupyterLab $OLDEST_LAB and Notebook $OLDEST_NOTEBOOK in $VENV_OLDEST"
 (
   set -e
   [ -x "$VENV_OLDEST/bin/pip" ] || python3 -m venv "$VENV_OLDEST"
   wheel="$(ls "$ROOT"/dist/jupyterlab_cgroup_usage-*.whl)"
-  "$VENV_OLDEST/bin/pip" install --quiet "jupyterlab==$OLDEST_LAB" "$wheel"
+  "$VENV_OLDEST/bin/pip" install --quiet "jupyterlab==$OLDEST_LAB" "notebook==$OLDEST_NOTEBOOK" "$wheel"
   "$VENV_OLDEST/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
   listed="$("$VENV_OLDEST/bin/jupyter" labextension list 2>&1)"
   echo "$listed"
   echo "$listed" | grep -F 'jupyterlab-cgroup-usage v' | grep -q 'OK'
 ) 2>&1 | tee "$ARTIFACTS/setup-jupyterlab-4.0.log"
-count "labextension list OK (JupyterLab $OLDEST_LAB)" "${PIPESTATUS[0]}" 0 0 0
+count "labextension list OK (JupyterLab $OLDEST_LAB, Notebook $OLDEST_NOTEBOOK)" "${PIPESTATUS[0]}" 0 0 0
 
 export CGROUP_USAGE_VENV="$VENV_OLDEST"
 rm -f "$ARTIFACTS/playwright.json"
-run_logged test-e2e-jupyterlab-4.0 npm run --silent test:e2e -- status settings limits
+run_logged test-e2e-jupyterlab-4.0 npm run --silent test:e2e -- status settings limits notebook7 placement
 code=$?
 read -r ok bad skipped < <(playwright_counts)
-count "test:e2e (JupyterLab $OLDEST_LAB)" $code "$ok" "$bad" "$skipped"
+count "test:e2e (JupyterLab $OLDEST_LAB, Notebook $OLDEST_NOTEBOOK)" $code "$ok" "$bad" "$skipped"
 
 finish

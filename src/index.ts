@@ -6,6 +6,7 @@ import { earlyWarningPlugin } from './earlyWarningPlugin';
 import { modelPlugin } from './modelPlugin';
 import { oomNotifierPlugin } from './oomNotifierPlugin';
 import { statusItemPlugin } from './statusItemPlugin';
+import { topBarItemPlugin } from './topBarItemPlugin';
 
 export { ICgroupUsageModel } from './tokens';
-export default [modelPlugin, statusItemPlugin, oomNotifierPlugin, earlyWarningPlugin];
+export default [modelPlugin, statusItemPlugin, topBarItemPlugin, oomNotifierPlugin, earlyWarningPlugin];

@@ -9,6 +9,9 @@ import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
 /** Which memory figure is shown against the limit. */
 export type MemoryFigure = 'workingSet' | 'usage';
 
+/** Where JupyterLab shows the item. Notebook 7 has no status bar: there it is always in the top bar. */
+export type Placement = 'statusbar' | 'topbar';
+
 export interface IUsageSettings {
   /** The administrator's switch: false means no status item and no requests at all. */
   enabled: boolean;
@@ -21,6 +24,7 @@ export interface IUsageSettings {
   memoryFigure: MemoryFigure;
   /** The notification before an OOM kill (earlyWarning.ts): on or off, and how far ahead it looks. */
   earlyWarning: { enabled: boolean; horizonSeconds: number };
+  placement: Placement;
 }
 
 /** Mirrors the defaults of schema/plugin.json (used when there is no setting registry). */
@@ -31,7 +35,8 @@ export const DEFAULT_SETTINGS: IUsageSettings = {
   memoryWarningThreshold: 0.9,
   cpuWarningThreshold: 0.9,
   memoryFigure: 'workingSet',
-  earlyWarning: { enabled: true, horizonSeconds: 60 }
+  earlyWarning: { enabled: true, horizonSeconds: 60 },
+  placement: 'statusbar'
 };
 
 /** The bounds the schema declares; values outside them are clamped rather than rejected. */
@@ -75,7 +80,8 @@ export function readSettings(composite: ReadonlyPartialJSONObject): IUsageSettin
         MAX_HORIZON_SECONDS,
         d.earlyWarning.horizonSeconds
       )
-    }
+    },
+    placement: composite.placement === 'topbar' ? 'topbar' : 'statusbar'
   };
 }
 

@@ -10,13 +10,15 @@
  *   .jp-CgroupUsage-part                     one figure, data-kind="cpu|memory|disk", data-level=...
  *   .jp-CgroupUsage-warning / .jp-CgroupUsage-critical   on the item and on each part at that level
  *   .jp-CgroupUsage-unavailable              the short text shown while the sidecar is unreachable
- * A click (or Enter / Space) on the item toggles the details view (detailsView.ts) in a popup;
- * Escape closes it.
+ * A click (or Enter / Space) on the item toggles the details view (detailsView.ts) in a popup
+ * (above the item in the status bar, below it in the top bar); Escape closes it.
  */
 import { type Popup, showPopup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
 import { DetailsView } from './detailsView';
 import { worstLevel, type UsageLevel } from './levels';
+import { showPopupBelow } from './popupBelow';
+import type { Placement } from './settings';
 import type { ICgroupUsageModel } from './tokens';
 import {
   LOADING_TEXT,
@@ -43,10 +45,26 @@ function setLevel(node: HTMLElement, level: UsageLevel): void {
   }
 }
 
+/**
+ * The area the item is shown in: the `placement` setting, except where the application has no
+ * status bar (Notebook 7), where it is the top bar whatever the setting says. Pure.
+ */
+export function shownArea(placement: Placement, hasStatusBar: boolean): Placement {
+  return hasStatusBar ? placement : 'topbar';
+}
+
+export interface IUsageItemOptions {
+  /** Where this instance of the item lives. */
+  area: Placement;
+  /** Whether the application has a status bar (JupyterLab does, Notebook 7 does not). */
+  hasStatusBar: boolean;
+}
+
 export class UsageStatusItem extends Widget {
-  constructor(model: ICgroupUsageModel) {
+  constructor(model: ICgroupUsageModel, options: IUsageItemOptions = { area: 'statusbar', hasStatusBar: true }) {
     super();
     this._model = model;
+    this._options = options;
     this.addClass('jp-CgroupUsage-item');
     this.node.setAttribute('role', 'button');
     this.node.tabIndex = 0;
@@ -68,7 +86,10 @@ export class UsageStatusItem extends Widget {
       return;
     }
     const body = new DetailsView(this._model);
-    const popup = showPopup({ body, anchor: this, align: 'left', hasDynamicSize: true });
+    const popup =
+      this._options.area === 'topbar'
+        ? showPopupBelow({ body, anchor: this })
+        : showPopup({ body, anchor: this, align: 'left', hasDynamicSize: true });
     popup.disposed.connect(() => (this._popup = null));
     this._popup = popup;
     // The popup closes on Escape when the focus is inside it.
@@ -92,10 +113,14 @@ export class UsageStatusItem extends Widget {
     super.dispose();
   }
 
-  /** Whether the status bar should show the item: enabled, and at least one figure chosen. */
+  /** Whether the item should be shown: enabled, at least one figure chosen, and placed in this area. */
   get isActive(): boolean {
-    const { show } = this._model.settings;
-    return this._model.state !== 'disabled' && (show.cpu || show.memory || show.disk);
+    const { show, placement } = this._model.settings;
+    return (
+      this._model.state !== 'disabled' &&
+      (show.cpu || show.memory || show.disk) &&
+      shownArea(placement, this._options.hasStatusBar) === this._options.area
+    );
   }
 
   protected onUpdateRequest(): void {
@@ -103,7 +128,8 @@ export class UsageStatusItem extends Widget {
     const node = this.node;
     node.dataset.state = state;
     node.replaceChildren();
-    if (state === 'disabled') {
+    if (!this.isActive) {
+      // Turned off, or moved to the other area: a popup would hang on a hidden anchor.
       this._popup?.dispose();
     }
     if (state === 'unavailable' || state === 'loading' || state === 'disabled' || !sample) {
@@ -132,5 +158,6 @@ export class UsageStatusItem extends Widget {
   }
 
   private _model: ICgroupUsageModel;
+  private _options: IUsageItemOptions;
   private _popup: Popup | null = null;
 }

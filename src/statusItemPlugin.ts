@@ -11,8 +11,14 @@ export const statusItemPlugin: JupyterFrontEndPlugin<void> = {
   id: STATUS_ITEM_PLUGIN_ID,
   description: 'CPU and memory of the container in the status bar, with a details view on click',
   autoStart: true,
-  requires: [ICgroupUsageModel, IStatusBar],
-  activate: (_: JupyterFrontEnd, model: ICgroupUsageModel, statusBar: IStatusBar): void => {
+  requires: [ICgroupUsageModel],
+  // Optional: Notebook 7 has no status bar (the top-bar item serves it), and a missing required
+  // token would be an error in the browser console on every page.
+  optional: [IStatusBar],
+  activate: (_: JupyterFrontEnd, model: ICgroupUsageModel, statusBar: IStatusBar | null): void => {
+    if (!statusBar) {
+      return;
+    }
     const item = new UsageStatusItem(model);
     statusBar.registerStatusItem(STATUS_ITEM_PLUGIN_ID, {
       item,

@@ -18,6 +18,9 @@ export const PLUGIN_ID = 'jupyterlab-cgroup-usage:plugin';
 export const STATUS_ITEM_PLUGIN_ID = 'jupyterlab-cgroup-usage:status-item';
 export const OOM_NOTIFIER_PLUGIN_ID = 'jupyterlab-cgroup-usage:oom-notifier';
 export const EARLY_WARNING_PLUGIN_ID = 'jupyterlab-cgroup-usage:early-warning';
+export const TOP_BAR_ITEM_PLUGIN_ID = 'jupyterlab-cgroup-usage:top-bar-item';
+/** The item's name in the top bar's toolbar (schema/plugin.json's `jupyter.lab.toolbars`). */
+export const TOP_BAR_ITEM_NAME = 'cgroup-usage';
 
 /** What the model offers its views: the latest figures, the history, and their changes. */
 export interface ICgroupUsageModel {

@@ -26,6 +26,23 @@ interface Hierarchy {
   dir: string;
 }
 
+/** The kernel's own count of OOM kills in the cgroup (v1 memory.oom_control, v2 memory.events). */
+export function oomKillCount(dirs: string[]): number {
+  for (const dir of dirs) {
+    for (const file of ['memory.oom_control', 'memory.events']) {
+      try {
+        const match = /^oom_kill (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
+        if (match) {
+          return Number(match[1]);
+        }
+      } catch {
+        // not this hierarchy
+      }
+    }
+  }
+  throw new Error('no oom_kill counter in the cgroup');
+}
+
 /**
  * The cgroups `pid` belongs to for memory and CPU: one per v1 hierarchy (memory, cpu,
  * cpuacct, possibly co-mounted as cpu,cpuacct), else the single v2 one.
@@ -121,23 +138,6 @@ export class ChildCgroups {
         write(join(cpu, 'cpu.cfs_quota_us'), String(limits.cpuQuotaUs));
       }
     }
-  }
-
-  /** The kernel's own count of OOM kills inside (v1 memory.oom_control, v2 memory.events). */
-  oomKills(): number {
-    for (const dir of this.dirs) {
-      for (const file of ['memory.oom_control', 'memory.events']) {
-        try {
-          const match = /^oom_kill (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
-          if (match) {
-            return Number(match[1]);
-          }
-        } catch {
-          // not this hierarchy
-        }
-      }
-    }
-    throw new Error('no oom_kill counter in the cgroup');
   }
 
   /** Ids of the processes still inside. */

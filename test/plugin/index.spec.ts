@@ -2,17 +2,19 @@
  * The plugins as JupyterLab activates them: Lumino's PluginRegistry (what JupyterFrontEnd
  * uses) resolving the ICgroupUsageModel token between them, a real SettingRegistry (with a
  * state connector, as JupyterLab's own tests do) holding schema/plugin.json, a real
- * StatusBar, and the real ServerTransport whose `fetch` is the only stand-in: it answers like
+ * StatusBar, a real top bar (a Toolbar filled from a real ToolbarWidgetRegistry, as JupyterLab's
+ * and Notebook 7's top-bar plugin does), and the real ServerTransport whose `fetch` is the only stand-in: it answers like
  * the proxied sidecar and counts requests. The poll runs on jest's fake clock.
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
+import { IToolbarWidgetRegistry, Notification, ToolbarWidgetRegistry } from '@jupyterlab/apputils';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISettingRegistry, SettingRegistry } from '@jupyterlab/settingregistry';
 import { type IDataConnector, StateDB } from '@jupyterlab/statedb';
 import { StatusBar } from '@jupyterlab/statusbar';
+import { Toolbar } from '@jupyterlab/ui-components';
 import { type IPlugin, PluginRegistry, type Token } from '@lumino/coreutils';
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
@@ -23,7 +25,8 @@ import {
   ICgroupUsageModel,
   OOM_NOTIFIER_PLUGIN_ID,
   PLUGIN_ID,
-  STATUS_ITEM_PLUGIN_ID
+  STATUS_ITEM_PLUGIN_ID,
+  TOP_BAR_ITEM_PLUGIN_ID
 } from '../../src/tokens';
 import { settle } from './fakeTransport';
 import { GiB, makeSample } from './samples';
@@ -71,12 +74,17 @@ describe('the exported plugins', () => {
     expect(plugins.map(plugin => plugin.id)).toEqual([
       PLUGIN_ID,
       STATUS_ITEM_PLUGIN_ID,
+      TOP_BAR_ITEM_PLUGIN_ID,
       OOM_NOTIFIER_PLUGIN_ID,
       EARLY_WARNING_PLUGIN_ID
     ]);
-    const [model, statusItem, oomNotifier, earlyWarning] = plugins;
+    const [model, statusItem, topBarItem, oomNotifier, earlyWarning] = plugins;
     expect(model.provides).toBe(ICgroupUsageModel);
-    expect(statusItem.requires).toEqual([ICgroupUsageModel, IStatusBar]);
+    expect(statusItem.requires).toEqual([ICgroupUsageModel]);
+    expect(statusItem.optional).toEqual([IStatusBar]);
+    // Notebook 7 has a toolbar registry and no status bar.
+    expect(topBarItem.requires).toEqual([ICgroupUsageModel, IToolbarWidgetRegistry]);
+    expect(topBarItem.optional).toEqual([IStatusBar]);
     expect(oomNotifier.requires).toEqual([ICgroupUsageModel]);
     expect(earlyWarning.requires).toEqual([ICgroupUsageModel]);
     expect(plugins.every(plugin => plugin.autoStart === true)).toBe(true);
@@ -95,12 +103,14 @@ describe(PLUGIN_ID, () => {
   let requests: string[];
   let answer: () => Response;
   let statusBar: StatusBar;
+  let topBar: Toolbar;
   let serverSettings: ServerConnection.ISettings;
   let pluginRegistry: PluginRegistry<JupyterFrontEnd>;
 
   const app = () => ({ serviceManager: { serverSettings } }) as unknown as JupyterFrontEnd;
-  const item = () => document.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
-  const hidden = () => item()!.classList.contains('lm-mod-hidden');
+  const item = () => statusBar.node.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
+  const topBarItem = () => topBar.node.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
+  const hidden = (node = item()) => node!.classList.contains('lm-mod-hidden');
 
   /** A plugin providing `token` as JupyterLab's own plugins do. */
   const providing = <T>(token: Token<T>, value: T): IPlugin<JupyterFrontEnd, T> => ({
@@ -110,7 +120,10 @@ describe(PLUGIN_ID, () => {
     activate: () => value
   });
 
-  /** Registers our plugins (less `disabled`) and what JupyterLab provides, and starts them. */
+  /**
+   * Registers our plugins (less `disabled`) and what JupyterLab provides, starts them, and fills
+   * the top bar with the items the schema declares for it.
+   */
   async function activate(
     schema: ISettingRegistry.ISchema | null,
     bar: StatusBar | null = statusBar,
@@ -125,8 +138,13 @@ describe(PLUGIN_ID, () => {
     if (bar) {
       pluginRegistry.registerPlugin(providing(IStatusBar, bar as IStatusBar));
     }
+    const toolbarRegistry = new ToolbarWidgetRegistry({ defaultFactory: () => new Widget() });
+    pluginRegistry.registerPlugin(providing(IToolbarWidgetRegistry, toolbarRegistry as IToolbarWidgetRegistry));
     pluginRegistry.registerPlugins(plugins.filter(plugin => !disabled.includes(plugin.id)));
     await pluginRegistry.activatePlugins('startUp');
+    for (const { name } of (SCHEMA['jupyter.lab.toolbars'] as Record<string, { name: string }[]>).TopBar) {
+      topBar.addItem(name, toolbarRegistry.createWidget('TopBar', topBar, { name }));
+    }
     return registry ? registry.load(PLUGIN_ID) : null;
   }
 
@@ -151,11 +169,14 @@ describe(PLUGIN_ID, () => {
     });
     statusBar = new StatusBar();
     Widget.attach(statusBar, document.body);
+    topBar = new Toolbar();
+    Widget.attach(topBar, document.body);
   });
 
   afterEach(() => {
     Notification.dismiss();
     statusBar.dispose();
+    topBar.dispose();
     jest.useRealTimers();
   });
 
@@ -236,13 +257,56 @@ describe(PLUGIN_ID, () => {
     expect(item()!.textContent).toBe('CPU 0.7/2 · Mem 1.2/4.0 GiB');
   });
 
-  it('works without a status bar: nothing but the item is missing', async () => {
+  it('without a status bar (Notebook 7) the item is in the top bar, whatever the placement', async () => {
     statusBar.dispose();
-    await expect(activate(SCHEMA, null)).resolves.not.toBeNull();
+    const errors = jest.spyOn(console, 'error');
+    const settings = (await activate(SCHEMA, null))!;
     await settle();
     expect(item()).toBeNull();
-    // Still watching, for the OOM notification.
+    // Every plugin starts: nothing for the browser console.
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
+    expect(plugins.every(plugin => pluginRegistry.isPluginActivated(plugin.id))).toBe(true);
+    expect(hidden(topBarItem())).toBe(false);
+    expect(topBarItem()!.textContent).toBe('CPU 0.7/2 · Mem 1.2/4.0 GiB');
+    await settings.set('placement', 'topbar');
+    await settings.set('placement', 'statusbar');
+    MessageLoop.flush();
+    expect(hidden(topBarItem())).toBe(false);
+    // Still one poll: both views share the model.
     expect(requests).toHaveLength(1);
+  });
+
+  it('moves between the status bar and the top bar when the placement changes, live', async () => {
+    const settings = (await activate(SCHEMA))!;
+    await settle();
+    expect([hidden(item()), hidden(topBarItem())]).toEqual([false, true]);
+    // Details open on the item that moves away close with it.
+    item()!.click();
+    await settle();
+    expect(document.querySelector('.jp-CgroupUsage-details')).not.toBeNull();
+    await settings.set('placement', 'topbar');
+    MessageLoop.flush();
+    expect([hidden(item()), hidden(topBarItem())]).toEqual([true, false]);
+    expect(document.querySelector('.jp-CgroupUsage-details')).toBeNull();
+    expect(topBarItem()!.textContent).toBe('CPU 0.7/2 · Mem 1.2/4.0 GiB');
+    await settings.set('enabled', false);
+    await settle();
+    expect([hidden(item()), hidden(topBarItem())]).toEqual([true, true]);
+    await settings.set('enabled', true);
+    await settle();
+    expect([hidden(item()), hidden(topBarItem())]).toEqual([true, false]);
+    await settings.set('placement', 'statusbar');
+    MessageLoop.flush();
+    expect([hidden(item()), hidden(topBarItem())]).toEqual([false, true]);
+  });
+
+  it('without the top-bar-item plugin the top bar holds no item', async () => {
+    const settings = (await activate(SCHEMA, statusBar, [TOP_BAR_ITEM_PLUGIN_ID]))!;
+    await settings.set('placement', 'topbar');
+    await settle();
+    expect(topBarItem()).toBeNull();
+    expect(hidden(item())).toBe(true);
   });
 
   /** Answers with an OOM-kill counter that goes up by one at the second sample. */

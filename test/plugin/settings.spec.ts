@@ -24,9 +24,9 @@ describe('settings', () => {
 
   it('falls back to the defaults field by field', () => {
     expect(readSettings({})).toEqual(DEFAULT_SETTINGS);
-    expect(readSettings({ enabled: 'no', refreshRate: 'fast', memoryFigure: 'rss', show: null } as any)).toEqual(
-      DEFAULT_SETTINGS
-    );
+    expect(
+      readSettings({ enabled: 'no', refreshRate: 'fast', memoryFigure: 'rss', show: null, placement: 'left' } as any)
+    ).toEqual(DEFAULT_SETTINGS);
     expect(readSettings({ show: { disk: true } }).show).toEqual({ cpu: true, memory: true, disk: true });
   });
 
@@ -50,7 +50,8 @@ describe('settings', () => {
       memoryWarningThreshold: 0.5,
       cpuWarningThreshold: 0.6,
       memoryFigure: 'usage' as const,
-      earlyWarning: { enabled: false, horizonSeconds: 120 }
+      earlyWarning: { enabled: false, horizonSeconds: 120 },
+      placement: 'topbar' as const
     };
     expect(readSettings(valid)).toEqual(valid);
   });

@@ -16,3 +16,10 @@ export async function openLab(page: Page, lab: LabInfo, path = 'lab'): Promise<v
   await page.goto(`${lab.url}${path}?token=${lab.token}`);
   await page.locator('#jp-main-statusbar').waitFor();
 }
+
+/** Opens the Settings Editor at our plugin's settings, through the menu as a user does. */
+export async function openSettingsEditor(page: Page): Promise<void> {
+  await page.locator('.lm-MenuBar-item', { hasText: 'Settings' }).click();
+  await page.locator('.lm-Menu-item', { hasText: 'Settings Editor' }).click();
+  await page.locator('.jp-PluginList-entry', { hasText: 'Resource usage (cgroup)' }).click();
+}

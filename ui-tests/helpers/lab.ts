@@ -1,5 +1,5 @@
 /**
- * A real `jupyter lab` from the test venv (where the built wheel is installed), on a free
+ * A real `jupyter lab` (or `jupyter notebook`, Notebook 7) from the test venv (where the built wheel is installed), on a free
  * loopback port with a known token, with its own settings, workspace, runtime and notebook
  * directories, optionally inside child cgroups or with an administrator's overrides.json.
  */
@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inCgroups } from '../../test/helpers/cgroup';
+import { CgroupRefused, ChildCgroups, inCgroups, type CgroupLimits } from '../../test/helpers/cgroup';
 import { ARTIFACTS, VENV } from '../../test/helpers/paths';
 import { freePort } from '../../test/helpers/ports';
 
@@ -20,6 +20,8 @@ export const FAST_REFRESH = { refreshRate: 1000 };
 export interface LabOptions {
   /** Names the log file artifacts/lab-<name>.log. */
   name: string;
+  /** The application to start: JupyterLab (the default) or Notebook 7. */
+  app?: 'lab' | 'notebook';
   /** Start inside these cgroup directories. */
   cgroupDirs?: string[];
   /** Settings of our plugin in the user's settings (what the Settings Editor writes). */
@@ -53,7 +55,7 @@ async function waitUntilReady(url: string, token: string, child: ChildProcess, l
   const deadline = Date.now() + 90000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`jupyter lab exited (${child.exitCode ?? child.signalCode}); see ${log}`);
+      throw new Error(`the Jupyter server exited (${child.exitCode ?? child.signalCode}); see ${log}`);
     }
     try {
       const response = await fetch(`${url}api/status`, { headers: { Authorization: `token ${token}` } });
@@ -65,7 +67,7 @@ async function waitUntilReady(url: string, token: string, child: ChildProcess, l
     }
     await new Promise(resolve => setTimeout(resolve, 250));
   }
-  throw new Error(`jupyter lab did not answer within 90 s; see ${log}`);
+  throw new Error(`the Jupyter server did not answer within 90 s; see ${log}`);
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
@@ -85,22 +87,25 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   if (options.userSettings) {
     writeJson(join(userSettingsDir, 'jupyterlab-cgroup-usage', 'plugin.jupyterlab-settings'), options.userSettings);
   }
+  // Both are LabServerApps: the same traits under their own class names.
+  const [binary, appClass] =
+    options.app === 'notebook' ? ['jupyter-notebook', 'JupyterNotebookApp'] : ['jupyter-lab', 'LabApp'];
   const args = [
-    join(VENV, 'bin', 'jupyter-lab'),
+    join(VENV, 'bin', binary),
     '--no-browser',
     '--ip=127.0.0.1',
     `--port=${port}`,
     '--ServerApp.port_retries=0',
     `--IdentityProvider.token=${token}`,
     `--ServerApp.root_dir=${join(home, 'notebooks')}`,
-    `--LabApp.user_settings_dir=${userSettingsDir}`,
-    `--LabApp.workspaces_dir=${join(home, 'workspaces')}`
+    `--${appClass}.user_settings_dir=${userSettingsDir}`,
+    `--${appClass}.workspaces_dir=${join(home, 'workspaces')}`
   ];
   if (options.overrides) {
     // The admin's overrides.json lives in the application settings directory
     // (<sys.prefix>/share/jupyter/lab/settings by default); a private one keeps the venv clean.
     writeJson(join(appSettingsDir, 'overrides.json'), options.overrides);
-    args.push(`--LabApp.app_settings_dir=${appSettingsDir}`);
+    args.push(`--${appClass}.app_settings_dir=${appSettingsDir}`);
   }
   if (process.getuid?.() === 0) {
     args.push('--allow-root');
@@ -181,4 +186,26 @@ export function sidecarsOf(labPid: number): { pid: number; args: string[] }[] {
     }
   }
   return found;
+}
+
+/** A lab in child cgroups of its own with limits, or why the kernel refused them (the specs then skip). */
+export interface LimitedLab {
+  lab: Lab | null;
+  cgroups: ChildCgroups | null;
+  refused: string | null;
+}
+
+/** Makes child cgroups named after `options.name` with `limits` and starts the lab inside. */
+export async function startLimitedLab(options: LabOptions, limits: CgroupLimits): Promise<LimitedLab> {
+  let cgroups: ChildCgroups;
+  try {
+    cgroups = new ChildCgroups(`cgroup-usage-e2e-${process.pid}-${options.name}`, limits);
+  } catch (error) {
+    if (!(error instanceof CgroupRefused)) {
+      throw error;
+    }
+    console.log(`SKIP ${options.name} tests: the kernel refused a child cgroup: ${error.message}`);
+    return { lab: null, cgroups: null, refused: error.message };
+  }
+  return { lab: await startLab({ ...options, cgroupDirs: cgroups.dirs }), cgroups, refused: null };
 }

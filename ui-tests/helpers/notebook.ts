@@ -1,6 +1,12 @@
 /** A real notebook: created through the contents API, opened and run in the JupyterLab UI. */
 import { expect, type Page } from '@playwright/test';
+import { oomKillCount } from '../../test/helpers/cgroup';
 import type { LabInfo } from './lab';
+
+/** A cell that needs 1.5 GiB: OOM-killed under a 1 GiB limit before it prints. */
+export const EXCEED_1_GIB = `x = b"\\x01" * ${Math.round(1.5 * 2 ** 30)}\nprint("survived")`;
+/** JupyterLab's notification toasts (Notebook 7 shows the same). */
+export const OOM_NOTIFICATION = '.jp-Notification-Toast-warning, .Toastify__toast';
 
 async function api(lab: LabInfo, path: string, init: RequestInit = {}): Promise<Response> {
   const response = await fetch(`${lab.url}api/${path}`, {
@@ -45,4 +51,43 @@ export async function runFirstCell(page: Page): Promise<void> {
 export async function shutdownKernels(lab: LabInfo): Promise<void> {
   const kernels = (await (await api(lab, 'kernels')).json()) as { id: string }[];
   await Promise.all(kernels.map(kernel => api(lab, `kernels/${kernel.id}`, { method: 'DELETE' })));
+}
+
+/** Waits until the notebook `path` has a kernel and it is idle (Notebook 7 shows no kernel status text). */
+export async function waitForIdleKernel(lab: LabInfo, path: string): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const sessions = (await (await api(lab, 'sessions')).json()) as {
+          path: string;
+          kernel: { execution_state: string } | null;
+        }[];
+        return sessions.find(session => session.path === path)?.kernel?.execution_state ?? 'no kernel';
+      },
+      { timeout: 60000 }
+    )
+    .toBe('idle');
+}
+
+/** Writes a text file named `name`. */
+export async function createTextFile(lab: LabInfo, name: string, content: string): Promise<void> {
+  await api(lab, `contents/${name}`, {
+    method: 'PUT',
+    body: JSON.stringify({ type: 'file', format: 'text', content })
+  });
+}
+
+/**
+ * Runs the open notebook's first cell (EXCEED_1_GIB, in a lab limited to 1 GiB) and checks that
+ * the kernel OOM-killed it (its own counter in `cgroupDirs`) and that the notification said so.
+ */
+export async function runIntoOomKill(page: Page, cgroupDirs: string[]): Promise<void> {
+  const killsBefore = oomKillCount(cgroupDirs);
+  await runFirstCell(page);
+  const notification = page.locator(OOM_NOTIFICATION).filter({
+    hasText: 'killed for exceeding the memory limit (1.0 GiB)'
+  });
+  await expect(notification).toBeVisible({ timeout: 60000 });
+  expect(oomKillCount(cgroupDirs)).toBeGreaterThan(killsBefore);
+  await expect(page.locator('.jp-OutputArea-output', { hasText: 'survived' })).toHaveCount(0);
 }

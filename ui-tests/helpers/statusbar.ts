@@ -14,8 +14,12 @@ export interface ShownFigures {
   text: string;
 }
 
+/**
+ * The item where it is shown: JupyterLab also has a hidden copy in the top bar (or in the status
+ * bar, with placement "topbar"), Notebook 7 only the top bar's.
+ */
 export function statusItem(page: Page): Locator {
-  return page.locator(ITEM);
+  return page.locator(ITEM).filter({ visible: true });
 }
 
 function bytes(text: string): number {
@@ -52,4 +56,22 @@ export async function waitForFigures(page: Page): Promise<ShownFigures> {
   await expect(statusItem(page)).toHaveAttribute('data-state', 'available');
   await expect.poll(async () => (await shownFigures(page)).cpuUsed, { timeout: 30000 }).not.toBeNull();
   return shownFigures(page);
+}
+
+/** The limits a spec set on the lab's cgroup: bytes and cores, and how the item writes the memory limit. */
+export interface SetLimits {
+  memoryBytes: number;
+  memoryText: string;
+  cpus: number;
+}
+
+/** Waits for figures and checks that the item shows exactly `limits`, said to come from the cgroup. */
+export async function expectCgroupLimitsShown(page: Page, limits: SetLimits): Promise<ShownFigures> {
+  const shown = await waitForFigures(page);
+  expect(shown.memoryLimit).toBe(limits.memoryBytes);
+  expect(shown.cpuLimit).toBe(limits.cpus);
+  await expect(statusItem(page).locator('[data-kind="cpu"]')).toHaveText(new RegExp(`/${String(limits.cpus)}$`));
+  await expect(statusItem(page).locator('[data-kind="memory"]')).toHaveText(new RegExp(`/${limits.memoryText}$`));
+  await expect(statusItem(page)).toHaveAttribute('title', /limit set by the container's cgroup/);
+  return shown;
 }

@@ -4,7 +4,7 @@
  * and a cell reading a file larger than the limit (page cache, usage at the limit, a low
  * working set) gets none.
  */
-import { CgroupRefused, ChildCgroups } from '../../test/helpers/cgroup';
+import { CgroupRefused, ChildCgroups, oomKillCount } from '../../test/helpers/cgroup';
 import { expect, test } from '../helpers/fixtures';
 import { startLab, type Lab } from '../helpers/lab';
 import { createNotebook, openNotebook, runFirstCell, shutdownKernels } from '../helpers/notebook';
@@ -97,13 +97,13 @@ test('no warning for a cell that fills the page cache up to the limit', async ({
     .toBeLessThan(THRESHOLD);
   // Every sample of the read has been through the rule by now: no warning came.
   await expect(page.locator(EARLY_WARNING).filter({ hasText: 'Memory will reach' })).toHaveCount(0);
-  expect(cgroups!.oomKills()).toBe(0);
+  expect(oomKillCount(cgroups!.dirs)).toBe(0);
   await shutdownKernels(lab!);
 });
 
 test('a cell growing steadily gets the warning before the OOM kill', async ({ page }) => {
   test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
-  const killsBefore = cgroups!.oomKills();
+  const killsBefore = oomKillCount(cgroups!.dirs);
   await createNotebook(lab!, 'grow.ipynb', GROWER);
   await openNotebook(page, lab!, 'grow.ipynb', 'grow');
   await waitForFigures(page);
@@ -114,7 +114,7 @@ test('a cell growing steadily gets the warning before the OOM kill', async ({ pa
   await expect(warning).toBeVisible({ timeout: 120000 });
   const warnedAt = Date.now();
   // Not killed yet: the kernel's counter has not moved, and no OOM notification is there.
-  expect(cgroups!.oomKills()).toBe(killsBefore);
+  expect(oomKillCount(cgroups!.dirs)).toBe(killsBefore);
   await expect(page.locator(EARLY_WARNING).filter({ hasText: OOM_TEXT })).toHaveCount(0);
   const text = await warning.innerText();
   console.log(`warned ${(warnedAt - started) / 1000} s after the cell started: "${text}"`);
@@ -123,7 +123,7 @@ test('a cell growing steadily gets the warning before the OOM kill', async ({ pa
 
   await expect(page.locator(EARLY_WARNING).filter({ hasText: OOM_TEXT })).toBeVisible({ timeout: 60000 });
   const killedAt = Date.now();
-  expect(cgroups!.oomKills()).toBeGreaterThan(killsBefore);
+  expect(oomKillCount(cgroups!.dirs)).toBeGreaterThan(killsBefore);
   console.log(`the OOM notification came ${(killedAt - warnedAt) / 1000} s after the warning`);
   // The episode ended in the kill: the warning is withdrawn, the OOM notification stays.
   await expect(warning).toHaveCount(0);

@@ -6,33 +6,32 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CgroupRefused, ChildCgroups } from '../../test/helpers/cgroup';
+import { ChildCgroups, oomKillCount } from '../../test/helpers/cgroup';
 import { expect, openLab, test } from '../helpers/fixtures';
-import { FAST_REFRESH, OOM_NOTIFIER_PLUGIN_ID, startLab, type Lab } from '../helpers/lab';
-import { createNotebook, openNotebook, runFirstCell } from '../helpers/notebook';
+import { FAST_REFRESH, OOM_NOTIFIER_PLUGIN_ID, startLab, startLimitedLab, type Lab } from '../helpers/lab';
+import {
+  createNotebook,
+  EXCEED_1_GIB,
+  OOM_NOTIFICATION,
+  openNotebook,
+  runFirstCell,
+  runIntoOomKill
+} from '../helpers/notebook';
 import { SCREENSHOTS } from '../../test/helpers/paths';
-import { statusItem, waitForFigures } from '../helpers/statusbar';
+import { expectCgroupLimitsShown, statusItem, waitForFigures } from '../helpers/statusbar';
 
 const GiB = 2 ** 30;
-const EXCEED_LIMIT = `x = b"\\x01" * ${Math.round(1.5 * GiB)}\nprint("survived")`;
-const OOM_NOTIFICATION = '.jp-Notification-Toast-warning, .Toastify__toast';
+const LIMITS = { memoryBytes: GiB, memoryText: '1.0 GiB', cpus: 0.5 };
 
 let cgroups: ChildCgroups | null = null;
 let lab: Lab | null = null;
 let refused: string | null = null;
 
 test.beforeAll(async () => {
-  try {
-    cgroups = new ChildCgroups(`cgroup-usage-e2e-${process.pid}-limits`, { memoryBytes: GiB, cpuQuotaUs: 50000 });
-  } catch (error) {
-    if (!(error instanceof CgroupRefused)) {
-      throw error;
-    }
-    refused = error.message;
-    console.log(`SKIP limits tests: the kernel refused a child cgroup: ${refused}`);
-    return;
-  }
-  lab = await startLab({ name: 'limits', cgroupDirs: cgroups.dirs, userSettings: FAST_REFRESH });
+  ({ lab, cgroups, refused } = await startLimitedLab(
+    { name: 'limits', userSettings: FAST_REFRESH },
+    { memoryBytes: LIMITS.memoryBytes, cpuQuotaUs: LIMITS.cpus * 100000 }
+  ));
 });
 
 test.afterAll(async () => {
@@ -43,12 +42,7 @@ test.afterAll(async () => {
 test('shows exactly the 1 GiB memory limit and the 0.5-CPU quota', async ({ page }) => {
   test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
   await openLab(page, lab!);
-  const shown = await waitForFigures(page);
-  expect(shown.memoryLimit).toBe(GiB);
-  expect(shown.cpuLimit).toBe(0.5);
-  await expect(statusItem(page).locator('[data-kind="cpu"]')).toHaveText(/\/0\.5$/);
-  await expect(statusItem(page).locator('[data-kind="memory"]')).toHaveText(/\/1\.0 GiB$/);
-  await expect(statusItem(page)).toHaveAttribute('title', /limit set by the container's cgroup/);
+  await expectCgroupLimitsShown(page, LIMITS);
 
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.locator('#jp-main-statusbar').screenshot({ path: join(SCREENSHOTS, 'statusbar-limited.png') });
@@ -61,25 +55,20 @@ test('shows exactly the 1 GiB memory limit and the 0.5-CPU quota', async ({ page
 
 test('a cell exceeding the limit is OOM-killed and the notification appears', async ({ page }) => {
   test.skip(refused !== null, `the kernel refused a child cgroup: ${refused}`);
-  const killsBefore = cgroups!.oomKills();
-  await createNotebook(lab!, 'exceed.ipynb', EXCEED_LIMIT);
+  await createNotebook(lab!, 'exceed.ipynb', EXCEED_1_GIB);
   await openNotebook(page, lab!, 'exceed.ipynb');
   await waitForFigures(page);
-  await runFirstCell(page);
-  const notification = page.locator(OOM_NOTIFICATION).filter({
-    hasText: 'killed for exceeding the memory limit (1.0 GiB)'
-  });
-  await expect(notification).toBeVisible({ timeout: 60000 });
-  expect(cgroups!.oomKills()).toBeGreaterThan(killsBefore);
-  await expect(page.locator('.jp-OutputArea-output', { hasText: 'survived' })).toHaveCount(0);
+  await runIntoOomKill(page, cgroups!.dirs);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, 'oom-notification.png') });
 
   // The details view tells the same story: the kill counted, the climb to the limit charted.
-  await page.getByRole('button', { name: 'Ok' }).click(); // JupyterLab's "Kernel Restarting" dialog
+  await page.getByRole('button', { name: 'Ok', exact: true }).click(); // JupyterLab's "Kernel Restarting" dialog
   await statusItem(page).click();
   const details = page.locator('.jp-CgroupUsage-details');
-  await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(cgroups!.oomKills()));
+  await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(
+    String(oomKillCount(cgroups!.dirs))
+  );
   await details.screenshot({ path: join(SCREENSHOTS, 'details-oom.png') });
 });
 
@@ -94,18 +83,20 @@ test('with the oom-notifier plugin disabled the kill is counted but no notificat
     disabledPlugins: [OOM_NOTIFIER_PLUGIN_ID]
   });
   try {
-    const killsBefore = own.oomKills();
-    await createNotebook(quiet, 'exceed.ipynb', EXCEED_LIMIT);
+    const killsBefore = oomKillCount(own.dirs);
+    await createNotebook(quiet, 'exceed.ipynb', EXCEED_1_GIB);
     await openNotebook(page, quiet, 'exceed.ipynb');
     await waitForFigures(page);
     await runFirstCell(page);
-    await expect.poll(() => own.oomKills(), { timeout: 60000 }).toBeGreaterThan(killsBefore);
-    await page.getByRole('button', { name: 'Ok' }).click(); // JupyterLab's "Kernel Restarting" dialog
+    await expect.poll(() => oomKillCount(own.dirs), { timeout: 60000 }).toBeGreaterThan(killsBefore);
+    await page.getByRole('button', { name: 'Ok', exact: true }).click(); // JupyterLab's "Kernel Restarting" dialog
 
     // The status item and its details view still work, and the model saw the kill...
     await statusItem(page).click();
     const details = page.locator('.jp-CgroupUsage-details');
-    await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(String(own.oomKills()));
+    await expect(details.locator('.jp-CgroupUsage-row[data-row="oomKills"]')).toContainText(
+      String(oomKillCount(own.dirs))
+    );
     // ...which the notifier would have turned into a toast by the next rendered frames.
     await page.evaluate(() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await expect(page.locator(OOM_NOTIFICATION)).toHaveCount(0);

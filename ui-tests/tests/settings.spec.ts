@@ -3,7 +3,7 @@
  * in overrides.json, there is no item and not a single request to the sidecar.
  */
 import type { Page } from '@playwright/test';
-import { expect, openLab, test } from '../helpers/fixtures';
+import { expect, openLab, openSettingsEditor, test } from '../helpers/fixtures';
 import { FAST_REFRESH, PLUGIN_ID, startLab, type LabInfo } from '../helpers/lab';
 import { statusItem, waitForFigures } from '../helpers/statusbar';
 
@@ -26,12 +26,6 @@ function countSidecarTraffic(page: Page): { requests: string[]; frames: number; 
     }
   });
   return traffic;
-}
-
-async function openSettingsEditor(page: Page): Promise<void> {
-  await page.locator('.lm-MenuBar-item', { hasText: 'Settings' }).click();
-  await page.locator('.lm-Menu-item', { hasText: 'Settings Editor' }).click();
-  await page.locator('.jp-PluginList-entry', { hasText: 'Resource usage (cgroup)' }).click();
 }
 
 test('turning enabled off in the Settings Editor removes the item and stops all requests', async ({ page }) => {
