@@ -221,3 +221,54 @@ export function sampleProblems(value: unknown): string[] {
 export function isSample(value: unknown): value is Sample {
   return sampleProblems(value).length === 0;
 }
+
+/**
+ * One kernel of this Jupyter server, as `GET /api/v1/kernels` finds it: the process whose
+ * command line names the connection file `kernel-<id>.json`, and every process below it.
+ * A kernel that cannot be seen (its process hidden or gone) is not listed; `errors` says why.
+ */
+export interface KernelUsage {
+  /** The kernel id, from `kernel-<id>.json`: what JupyterLab's sessions call the kernel. */
+  id: string;
+  /** The kernel's own process (the root of its tree). */
+  pid: number;
+  /** The root process's command name (`comm`: python3, R, julia, xpython, ...). */
+  command: string;
+  /** Bytes: resident set size summed over the tree (pages shared by forked children counted in each). */
+  rss: number;
+  /** Cores in use by the tree since the previous answer; null on the first answer. */
+  cpu: number | null;
+  /** Processes in the tree, the kernel's own included. */
+  processes: number;
+}
+
+/** `GET /api/v1/kernels`. */
+export interface KernelsResponse {
+  version: 1;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  /** The process whose descendants were searched (the Jupyter server that started the sidecar). */
+  serverPid: number;
+  /** How long the scan took, ms. */
+  scanMs: number;
+  /** Sorted by rss, largest first. */
+  kernels: KernelUsage[];
+  /** Why kernels may be missing altogether (not Linux, unreadable /proc entries). */
+  errors: string[];
+}
+
+/** `POST /api/v1/kernels/<id>/pss`: the proportional set size of one kernel's tree, measured once. */
+export interface KernelPssResponse {
+  version: 1;
+  id: string;
+  /** Bytes: each shared page divided among the processes that map it; null when no process could be read. */
+  pss: number | null;
+  /** Bytes: the same tree's RSS, read in the same pass, for comparison. */
+  rss: number | null;
+  processes: number;
+  /** Processes whose smaps_rollup could not be read (vanished, hidden). */
+  unreadable: number;
+  /** How long the measurement took, ms. */
+  durationMs: number;
+  errors: string[];
+}
