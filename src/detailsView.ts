@@ -10,26 +10,15 @@
  *       throttled, memoryUsed, memoryUsage, memoryLimit, swap, oomKills, pressure, pids, disk, source
  *   .jp-CgroupUsage-hint                         the over-forking hint (host CPUs vs limit)
  *   .jp-CgroupUsage-feed                         "live" / "polling" line, stream errors
+ *   .jp-CgroupUsage-openKernels                  the button that opens the kernel panel
  */
 import type { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 import { cpuChart, detailRows, memoryChart } from './details';
-import type { ICgroupUsageModel } from './tokens';
+import { element } from './dom';
+import { type ICgroupUsageModel, OPEN_KERNEL_USAGE_COMMAND } from './tokens';
 import { hostCpuHint, unavailableTooltip } from './summary';
 import { UsageChart } from './usageChart';
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 export class DetailsView extends Widget {
   constructor(model: ICgroupUsageModel) {
@@ -85,6 +74,10 @@ export class DetailsView extends Widget {
       this._body.appendChild(element('div', 'jp-CgroupUsage-errors', `Could not read: ${sample.errors.join('; ')}`));
     }
     this._body.appendChild(element('div', 'jp-CgroupUsage-feed', this._feedText()));
+    // JupyterLab's command linker runs the command on click: the view needs no handle on the app.
+    const kernels = element('button', 'jp-CgroupUsage-openKernels jp-mod-styled', 'Which kernel uses it?');
+    kernels.dataset.commandlinkerCommand = OPEN_KERNEL_USAGE_COMMAND;
+    this._body.appendChild(kernels);
   }
 
   private _feedText(): string {

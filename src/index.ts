@@ -2,9 +2,10 @@
  * The extension's plugins: the core one provides the model (ICgroupUsageModel), the others
  * consume it, so an administrator can disable each view on its own.
  */
+import { kernelUsagePlugin } from './kernelUsagePlugin';
 import { modelPlugin } from './modelPlugin';
 import { oomNotifierPlugin } from './oomNotifierPlugin';
 import { statusItemPlugin } from './statusItemPlugin';
 
 export { ICgroupUsageModel } from './tokens';
-export default [modelPlugin, statusItemPlugin, oomNotifierPlugin];
+export default [modelPlugin, statusItemPlugin, oomNotifierPlugin, kernelUsagePlugin];

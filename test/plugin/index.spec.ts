@@ -18,7 +18,15 @@ import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import plugins from '../../src/index';
-import { ICgroupUsageModel, OOM_NOTIFIER_PLUGIN_ID, PLUGIN_ID, STATUS_ITEM_PLUGIN_ID } from '../../src/tokens';
+import { CommandRegistry } from '@lumino/commands';
+import { Signal } from '@lumino/signaling';
+import {
+  ICgroupUsageModel,
+  KERNEL_USAGE_PLUGIN_ID,
+  OOM_NOTIFIER_PLUGIN_ID,
+  PLUGIN_ID,
+  STATUS_ITEM_PLUGIN_ID
+} from '../../src/tokens';
 import { settle } from './fakeTransport';
 import { GiB, makeSample } from './samples';
 
@@ -62,11 +70,17 @@ function schemaWithOverrides(overrides: Record<string, unknown>): ISettingRegist
 
 describe('the exported plugins', () => {
   it('are the core plugin providing the model and the views requiring it', () => {
-    expect(plugins.map(plugin => plugin.id)).toEqual([PLUGIN_ID, STATUS_ITEM_PLUGIN_ID, OOM_NOTIFIER_PLUGIN_ID]);
-    const [model, statusItem, oomNotifier] = plugins;
+    expect(plugins.map(plugin => plugin.id)).toEqual([
+      PLUGIN_ID,
+      STATUS_ITEM_PLUGIN_ID,
+      OOM_NOTIFIER_PLUGIN_ID,
+      KERNEL_USAGE_PLUGIN_ID
+    ]);
+    const [model, statusItem, oomNotifier, kernelUsage] = plugins;
     expect(model.provides).toBe(ICgroupUsageModel);
     expect(statusItem.requires).toEqual([ICgroupUsageModel, IStatusBar]);
     expect(oomNotifier.requires).toEqual([ICgroupUsageModel]);
+    expect(kernelUsage.requires).toEqual([ICgroupUsageModel]);
     expect(plugins.every(plugin => plugin.autoStart === true)).toBe(true);
   });
 });
@@ -78,7 +92,13 @@ describe(PLUGIN_ID, () => {
   let serverSettings: ServerConnection.ISettings;
   let pluginRegistry: PluginRegistry<JupyterFrontEnd>;
 
-  const app = () => ({ serviceManager: { serverSettings } }) as unknown as JupyterFrontEnd;
+  // The kernel panel goes into a shell that never shows it: every count below includes its (zero) requests.
+  const app = () =>
+    ({
+      serviceManager: { serverSettings, sessions: { running: () => [], runningChanged: new Signal({}) } },
+      shell: { add: () => undefined, activateById: () => undefined },
+      commands: new CommandRegistry()
+    }) as unknown as JupyterFrontEnd;
   const item = () => document.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
   const hidden = () => item()!.classList.contains('lm-mod-hidden');
 
