@@ -14,10 +14,15 @@ import { ICgroupUsageModel, KERNEL_USAGE_PLUGIN_ID, OPEN_KERNEL_USAGE_COMMAND } 
 /** Below JupyterLab's own right-hand panels (property inspector, debugger). */
 const PANEL_RANK = 900;
 
-function sessionInfo(model: Session.IModel): ISessionInfo[] {
-  return model.kernel
-    ? [{ kernelId: model.kernel.id, path: model.path, type: model.type, kernelName: model.kernel.name }]
-    : [];
+/** The sessions that have a kernel, as the panel names them. */
+function sessionInfos(models: Iterable<Session.IModel>): ISessionInfo[] {
+  const infos: ISessionInfo[] = [];
+  for (const model of models) {
+    if (model.kernel) {
+      infos.push({ kernelId: model.kernel.id, path: model.path, type: model.type, kernelName: model.kernel.name });
+    }
+  }
+  return infos;
 }
 
 export const kernelUsagePlugin: JupyterFrontEndPlugin<void> = {
@@ -31,7 +36,7 @@ export const kernelUsagePlugin: JupyterFrontEndPlugin<void> = {
     const model = new KernelUsageModel({
       transport: new ServerKernelTransport(app.serviceManager.serverSettings),
       usage,
-      sessions: () => Array.from(sessions.running()).flatMap(sessionInfo)
+      sessions: () => sessionInfos(sessions.running())
     });
     sessions.runningChanged.connect(() => model.sessionsChanged());
     const panel = new KernelPanel(model);

@@ -13,6 +13,7 @@
  * A click (or Enter / Space) on the item toggles the details view (detailsView.ts) in a popup;
  * Escape closes it.
  */
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type Popup, showPopup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
 import { DetailsView } from './detailsView';
@@ -44,9 +45,10 @@ function setLevel(node: HTMLElement, level: UsageLevel): void {
 }
 
 export class UsageStatusItem extends Widget {
-  constructor(model: ICgroupUsageModel) {
+  constructor(model: ICgroupUsageModel, commands: JupyterFrontEnd['commands'] | null = null) {
     super();
     this._model = model;
+    this._commands = commands;
     this.addClass('jp-CgroupUsage-item');
     this.node.setAttribute('role', 'button');
     this.node.tabIndex = 0;
@@ -67,7 +69,7 @@ export class UsageStatusItem extends Widget {
       this._popup.dispose();
       return;
     }
-    const body = new DetailsView(this._model);
+    const body = new DetailsView(this._model, this._commands);
     const popup = showPopup({ body, anchor: this, align: 'left', hasDynamicSize: true });
     popup.disposed.connect(() => (this._popup = null));
     this._popup = popup;
@@ -132,5 +134,6 @@ export class UsageStatusItem extends Widget {
   }
 
   private _model: ICgroupUsageModel;
+  private _commands: JupyterFrontEnd['commands'] | null;
   private _popup: Popup | null = null;
 }

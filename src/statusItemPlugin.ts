@@ -12,8 +12,8 @@ export const statusItemPlugin: JupyterFrontEndPlugin<void> = {
   description: 'CPU and memory of the container in the status bar, with a details view on click',
   autoStart: true,
   requires: [ICgroupUsageModel, IStatusBar],
-  activate: (_: JupyterFrontEnd, model: ICgroupUsageModel, statusBar: IStatusBar): void => {
-    const item = new UsageStatusItem(model);
+  activate: (app: JupyterFrontEnd, model: ICgroupUsageModel, statusBar: IStatusBar): void => {
+    const item = new UsageStatusItem(model, app.commands);
     statusBar.registerStatusItem(STATUS_ITEM_PLUGIN_ID, {
       item,
       align: 'left',

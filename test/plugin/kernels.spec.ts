@@ -1,6 +1,7 @@
 /**
  * The kernel panel: its rows (pure), its model (asks only while watched) and the widget.
  */
+import { CommandRegistry } from '@lumino/commands';
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { KernelPanel } from '../../src/kernelPanel';
@@ -9,7 +10,8 @@ import { KernelUsageModel } from '../../src/kernelUsage';
 import { CgroupUsageModel } from '../../src/model';
 import type { KernelPssResponse, KernelsResponse, KernelUsage } from '../../src/sample';
 import { DEFAULT_SETTINGS } from '../../src/settings';
-import type { IKernelTransport } from '../../src/tokens';
+import { DetailsView } from '../../src/detailsView';
+import { type IKernelTransport, OPEN_KERNEL_USAGE_COMMAND } from '../../src/tokens';
 import { FakeTransport, settle } from './fakeTransport';
 import { MiB } from './samples';
 
@@ -217,5 +219,34 @@ describe('kernel panel', () => {
     expect(transport.requests).toBe(0);
     expect(panel.node.dataset.state).toBe('disabled');
     Widget.detach(panel);
+  });
+});
+
+describe("the details view's way to the panel", () => {
+  let usage: CgroupUsageModel;
+  beforeEach(async () => {
+    jest.useFakeTimers();
+    usage = new CgroupUsageModel({ transport: new FakeTransport() });
+    await settle();
+  });
+  afterEach(() => {
+    usage.dispose();
+    jest.useRealTimers();
+  });
+
+  it('is a button running the command, shown only where the kernel panel registered it', () => {
+    const commands = new CommandRegistry();
+    const without = new DetailsView(usage, commands);
+    MessageLoop.flush();
+    expect(without.node.querySelector('.jp-CgroupUsage-openKernels')).toBeNull();
+    without.dispose();
+
+    const execute = jest.fn();
+    commands.addCommand(OPEN_KERNEL_USAGE_COMMAND, { execute });
+    const view = new DetailsView(usage, commands);
+    MessageLoop.flush();
+    view.node.querySelector<HTMLButtonElement>('.jp-CgroupUsage-openKernels')!.click();
+    expect(execute).toHaveBeenCalledTimes(1);
+    view.dispose();
   });
 });

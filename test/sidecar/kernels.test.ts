@@ -1,5 +1,5 @@
 /**
- * Per-kernel figures from a fixture /proc tree (fixtures/kernels-proc): kernels of four
+ * Per-kernel figures from a fixture /proc tree (proc-fixtures/kernels): kernels of four
  * languages below a Jupyter server (pid 100), children, a wrapper, a kernel of another server,
  * a vanished entry and a malformed one; then the HTTP routes over the same tree.
  */
@@ -16,7 +16,7 @@ import { Sampler } from '../../sidecar/src/sampler.js';
 import { SidecarServer } from '../../sidecar/src/server.js';
 import { FakeReader } from '../helpers/fake-reader.js';
 
-const FIXTURE = join(__dirname, 'fixtures', 'kernels-proc');
+const FIXTURE = join(__dirname, 'proc-fixtures', 'kernels');
 const PAGE = 4096;
 const id = (n: number) => `0f1e2d3c-aaaa-4bbb-8ccc-00000000000${n}`;
 const IPYKERNEL = id(1);
