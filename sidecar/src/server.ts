@@ -1,7 +1,8 @@
 /**
- * The sidecar's HTTP and WebSocket server (routes in docs/sidecar.md). Every answer comes from
- * the sampler's cache: a request never triggers a read, and each new sample is serialised
- * once and the same bytes are sent to every WebSocket client.
+ * The sidecar's HTTP and WebSocket server (routes in docs/sidecar.md). Every answer about the
+ * container comes from the sampler's cache: such a request never triggers a read, and each new
+ * sample is serialised once and the same bytes are sent to every WebSocket client. The kernel
+ * routes are the exception: they read /proc when asked (kernels.ts, pss.ts), never otherwise.
  */
 import { once } from 'node:events';
 import { chmod, lstat, unlink } from 'node:fs/promises';
