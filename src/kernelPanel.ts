@@ -81,7 +81,7 @@ export class KernelPanel extends Widget {
     this.node.dataset.state = model.failure === null ? 'live' : 'failed';
     const table = element('table', 'jp-CgroupUsage-kernelTable');
     const head = element('tr', '');
-    for (const label of ['Notebook / console', 'Memory', 'CPU', 'Procs', '']) {
+    for (const label of ['Notebook / console', 'Memory', 'CPU', 'Procs']) {
       head.append(element('th', '', label));
     }
     table.append(head);
@@ -103,20 +103,19 @@ export class KernelPanel extends Widget {
         pss.dataset.cell = 'pss';
         title.append(pss);
       }
+      if (row.rss !== null) {
+        const button = element('button', 'jp-CgroupUsage-measurePss', 'Measure PSS');
+        button.disabled = row.measuring;
+        button.title = 'Divide the pages its processes share among them (reads smaps_rollup once)';
+        button.addEventListener('click', () => void model.measurePss(row.id));
+        title.append(button);
+      }
       const cells = (['memory', 'cpu', 'processes'] as const).map(name => {
         const cell = element('td', 'jp-CgroupUsage-kernelCell jp-CgroupUsage-kernelFigure', row[name]);
         cell.dataset.cell = name;
         return cell;
       });
-      const action = element('td', 'jp-CgroupUsage-kernelCell');
-      if (row.rss !== null) {
-        const button = element('button', 'jp-CgroupUsage-measurePss jp-mod-styled', 'Measure PSS');
-        button.disabled = row.measuring;
-        button.title = 'Divide the pages its processes share among them (reads smaps_rollup once)';
-        button.addEventListener('click', () => void model.measurePss(row.id));
-        action.append(button);
-      }
-      tr.append(title, ...cells, action);
+      tr.append(title, ...cells);
       table.append(tr);
     }
     this._body.append(table);
