@@ -21,18 +21,42 @@ import { VENV } from '../helpers/paths.js';
 const MiB = 1024 * 1024;
 const DEADLINE_MS = 60_000;
 
-/** A kernel in another language: two children that each touch 64 MiB, one of which spins. */
+/**
+ * A kernel in another language: two children that each touch 64 MiB, one of which spins. It
+ * prints "ready" once both children hold their memory.
+ */
 const STAND_IN = `
 const { fork } = require('node:child_process');
 if (process.argv[2] === 'child') {
   globalThis.held = Buffer.alloc(64 * 1024 * 1024, 1);
-  if (process.argv[3] === 'spin') { for (;;) {} }
+  process.send('held', () => {
+    if (process.argv[3] === 'spin') { for (;;) {} }
+  });
   setInterval(() => {}, 1 << 30);
 } else {
-  fork(__filename, ['child', 'spin']);
-  fork(__filename, ['child', 'idle']);
+  let held = 0;
+  for (const mode of ['spin', 'idle']) {
+    fork(__filename, ['child', mode]).on('message', () => {
+      if (++held === 2) console.log('ready');
+    });
+  }
   setInterval(() => {}, 1 << 30);
 }`;
+
+/** Resolves once `child` printed `line`; fails after DEADLINE_MS. */
+function printed(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`no "${line}" in ${DEADLINE_MS} ms: ${output}`)), DEADLINE_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.split('\n').includes(line)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
 
 /** Scans until `ready` holds for the answer, or fails after DEADLINE_MS with the last answer. */
 async function scanUntil(
@@ -55,6 +79,7 @@ describe('two real kernels below this process', () => {
   let runtime: string;
   let standInScript: string;
   const children: ChildProcess[] = [];
+  let standInReady: Promise<void>;
   const ipykernelId = randomUUID();
   const standInId = randomUUID();
   const find = (answer: KernelsResponse, id: string): KernelUsage | undefined =>
@@ -71,10 +96,11 @@ describe('two real kernels below this process', () => {
         detached: true
       }),
       spawn(process.execPath, [standInScript, join(runtime, `kernel-${standInId}.json`)], {
-        stdio: 'ignore',
+        stdio: ['ignore', 'pipe', 'ignore'],
         detached: true
       })
     );
+    standInReady = printed(children[1], 'ready');
   });
 
   after(async () => {
@@ -90,6 +116,7 @@ describe('two real kernels below this process', () => {
   });
 
   it('lists both with their processes, memory and CPU in use, the larger first', async () => {
+    await standInReady;
     const scanner = new KernelScanner({ procRoot: '/proc', serverPid: process.pid });
     const answer = await scanUntil(scanner, latest => {
       const standIn = find(latest, standInId);
@@ -119,8 +146,8 @@ describe('two real kernels below this process', () => {
   });
 
   it("measures the stand-in's PSS: no more than its RSS, at least what its children hold", async () => {
+    await standInReady;
     const scanner = new KernelScanner({ procRoot: '/proc', serverPid: process.pid });
-    await scanUntil(scanner, latest => (find(latest, standInId)?.rss ?? 0) > 128 * MiB);
     const answer = await new PssMeter(scanner).measure(standInId);
     assert.ok(answer);
     assert.equal(answer.processes, 3);
