@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { KernelPssResponse, KernelsResponse } from '../../src/sample.js';
 import { KernelScanner, kernelIdOf } from '../../sidecar/src/kernels.js';
-import { parseAuxv, parseCmdline, parseProcStat } from '../../sidecar/src/processes.js';
+import { DEFAULT_CONSTANTS, parseAuxv, parseCmdline, parseProcStat } from '../../sidecar/src/processes.js';
 import { PssBusy, PssMeter } from '../../sidecar/src/pss.js';
 import { Sampler } from '../../sidecar/src/sampler.js';
 import { SidecarServer } from '../../sidecar/src/server.js';
@@ -105,6 +105,18 @@ describe('kernels in a fixture /proc tree', () => {
     const answer = await new KernelScanner({ procRoot: FIXTURE, serverPid: 4242 }).scan();
     assert.deepEqual(answer.kernels, []);
     assert.ok(answer.errors.includes(`the Jupyter server (pid 4242) is not in ${FIXTURE}`), answer.errors.join());
+  });
+
+  it('answers no kernels with the reason on a system without /proc', async () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    Object.defineProperty(process, 'platform', { value: 'darwin' });
+    try {
+      const answer = await new KernelScanner({ procRoot: '/proc', serverPid: 1, constants: DEFAULT_CONSTANTS }).scan();
+      assert.deepEqual(answer.kernels, []);
+      assert.deepEqual(answer.errors, ["per-kernel figures need Linux's /proc; this is darwin"]);
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
   });
 
   it('says so when /proc cannot be listed', async () => {
