@@ -6,7 +6,7 @@ import { formatBytes, formatBytesOf, formatCoreCount, formatPercent, GIB, MIB } 
 import { cpuLevel, memoryLevel, usageFraction, type UsageLevel } from './levels';
 import type { IPoint } from './chartGeometry';
 import { niceMax } from './chartGeometry';
-import type { LimitSource, Pressure, Sample } from './sample';
+import type { LimitSource, MemoryBreakdown, Pressure, Sample } from './sample';
 import type { IUsageSettings } from './settings';
 import { limitSourceShort } from './summary';
 
@@ -165,6 +165,7 @@ export function detailRows(sample: Sample, settings: IUsageSettings): IDetailRow
       label: 'Memory usage',
       value: `${formatBytes(memory.usage)} incl. ${formatBytes(memory.cache)} page cache`
     },
+    ...breakdownRows(memory.breakdown),
     {
       name: 'memoryLimit',
       label: 'Memory limit',
@@ -200,6 +201,35 @@ export function detailRows(sample: Sample, settings: IUsageSettings): IDetailRow
   }
   rows.push({ name: 'source', label: 'Read from', value: sourceText(sample) });
   return rows;
+}
+
+/** The one line under the breakdown: what the kernel can take back when the limit is near. */
+export const BREAKDOWN_NOTE =
+  'Reclaimable when the limit is near: page cache (inactive first) and reclaimable slab. ' +
+  'Not reclaimable without swap: anonymous memory, shared memory (/dev/shm, tmpfs), sockets and the rest of kernel memory.';
+
+function bytesOrNa(bytes: number | null): string {
+  return bytes === null ? 'n/a' : formatBytes(bytes);
+}
+
+/** What usage is made of (memory.stat); nothing when the sample has no breakdown (host source). */
+export function breakdownRows(breakdown: MemoryBreakdown | undefined): IDetailRow[] {
+  if (breakdown === undefined) {
+    return [];
+  }
+  const { anon, activeFile, inactiveFile, shmem, kernel, slabReclaimable, sock } = breakdown;
+  const cache =
+    activeFile === null && inactiveFile === null
+      ? 'n/a'
+      : `${bytesOrNa(activeFile)} active · ${bytesOrNa(inactiveFile)} inactive`;
+  const slab = slabReclaimable === null ? '' : ` (${formatBytes(slabReclaimable)} reclaimable slab)`;
+  return [
+    { name: 'memoryAnon', label: '· anonymous', value: bytesOrNa(anon) },
+    { name: 'memoryPageCache', label: '· page cache', value: cache },
+    { name: 'memoryShmem', label: '· shared memory (/dev/shm, tmpfs)', value: bytesOrNa(shmem) },
+    { name: 'memoryKernel', label: '· kernel', value: `${bytesOrNa(kernel)}${kernel === null ? '' : slab}` },
+    { name: 'memorySockets', label: '· sockets', value: bytesOrNa(sock) }
+  ];
 }
 
 function sourceText(sample: Sample): string {

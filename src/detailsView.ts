@@ -7,34 +7,28 @@
  *   .jp-CgroupUsage-details                      the view (data-state as on the item)
  *   .jp-CgroupUsage-chart[data-chart="cpu|memory"]  the charts (see usageChart.ts)
  *   .jp-CgroupUsage-row[data-row=NAME]           one figure; NAME: cpuUsed, cpuLimit, hostCpus,
- *       throttled, memoryUsed, memoryUsage, memoryLimit, swap, oomKills, pressure, pids, disk, source
+ *       throttled, memoryUsed, memoryUsage, memoryAnon, memoryPageCache, memoryShmem, memoryKernel,
+ *       memorySockets (the breakdown), memoryLimit, swap, oomKills, pressure, pids, disk, source
+ *   .jp-CgroupUsage-breakdownNote                what of the breakdown can be reclaimed
  *   .jp-CgroupUsage-hint                         the over-forking hint (host CPUs vs limit)
  *   .jp-CgroupUsage-feed                         "live" / "polling" line, stream errors
+ *   .jp-CgroupUsage-openKernels                  the button that opens the kernel panel (when that plugin runs)
  */
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
-import { cpuChart, detailRows, memoryChart } from './details';
-import type { ICgroupUsageModel } from './tokens';
+import { BREAKDOWN_NOTE, cpuChart, detailRows, memoryChart } from './details';
+import { element } from './dom';
+import { type ICgroupUsageModel, OPEN_KERNEL_USAGE_COMMAND } from './tokens';
 import { hostCpuHint, unavailableTooltip } from './summary';
 import { UsageChart } from './usageChart';
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
 export class DetailsView extends Widget {
-  constructor(model: ICgroupUsageModel) {
+  /** `commands` run the buttons that lead to other views (the kernel panel); without it there are none. */
+  constructor(model: ICgroupUsageModel, commands: JupyterFrontEnd['commands'] | null = null) {
     super();
     this._model = model;
+    this._commands = commands;
     this.addClass('jp-CgroupUsage-details');
     this.node.tabIndex = -1;
     this.node.setAttribute('aria-label', 'Resource usage details');
@@ -77,6 +71,9 @@ export class DetailsView extends Widget {
       table.appendChild(tr);
     }
     this._body.appendChild(table);
+    if (sample.memory.breakdown) {
+      this._body.appendChild(element('div', 'jp-CgroupUsage-breakdownNote', BREAKDOWN_NOTE));
+    }
     const hint = hostCpuHint(sample);
     if (hint) {
       this._body.appendChild(element('div', 'jp-CgroupUsage-hint', hint));
@@ -85,6 +82,12 @@ export class DetailsView extends Widget {
       this._body.appendChild(element('div', 'jp-CgroupUsage-errors', `Could not read: ${sample.errors.join('; ')}`));
     }
     this._body.appendChild(element('div', 'jp-CgroupUsage-feed', this._feedText()));
+    const commands = this._commands;
+    if (commands?.hasCommand(OPEN_KERNEL_USAGE_COMMAND)) {
+      const kernels = element('button', 'jp-CgroupUsage-openKernels jp-mod-styled', 'Which kernel uses it?');
+      kernels.addEventListener('click', () => void commands.execute(OPEN_KERNEL_USAGE_COMMAND));
+      this._body.appendChild(kernels);
+    }
   }
 
   private _feedText(): string {
@@ -97,6 +100,7 @@ export class DetailsView extends Widget {
   }
 
   private _model: ICgroupUsageModel;
+  private _commands: JupyterFrontEnd['commands'] | null;
   private _watch: IDisposable;
   private _body: HTMLDivElement;
   private _cpuChart = new UsageChart('cpu');

@@ -5,8 +5,8 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { type HistoryResponse, isSample, type Sample } from './sample';
-import type { IStream, IStreamHandlers, ITransport } from './tokens';
+import { type HistoryResponse, isSample, type KernelPssResponse, type KernelsResponse, type Sample } from './sample';
+import type { IKernelTransport, IStream, IStreamHandlers, ITransport } from './tokens';
 
 /** The sidecar's API under the proxy. */
 export const API_PATH = 'cgroup-usage/api/v1';
@@ -131,5 +131,22 @@ export class ServerTransport implements ITransport {
 
   openStream(handlers: IStreamHandlers, intervalMs?: number): IStream {
     return openStream(this._settings, handlers, intervalMs);
+  }
+}
+
+/** The per-kernel routes of the sidecar behind the Jupyter server. */
+export class ServerKernelTransport implements IKernelTransport {
+  constructor(private readonly _settings: ServerConnection.ISettings) {}
+
+  async fetchKernels(): Promise<KernelsResponse> {
+    const answer = await requestAPI<KernelsResponse>('kernels', this._settings);
+    if (!Array.isArray(answer?.kernels) || !Array.isArray(answer.errors)) {
+      throw new Error('the cgroup-usage sidecar answered an unknown kernel list format');
+    }
+    return answer;
+  }
+
+  measurePss(id: string): Promise<KernelPssResponse> {
+    return requestAPI<KernelPssResponse>(`kernels/${encodeURIComponent(id)}/pss`, this._settings, { method: 'POST' });
   }
 }

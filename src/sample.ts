@@ -26,6 +26,26 @@ export interface Pressure {
   full: PressureLine | null;
 }
 
+/**
+ * What the memory charged to the cgroup is made of, from memory.stat (v1 `total_*` names, v2
+ * names), in bytes; null where this kernel or cgroup version does not say.
+ */
+export interface MemoryBreakdown {
+  /** Anonymous memory (heaps, stacks; v1 total_rss): reclaimable only by swapping it out. */
+  anon: number | null;
+  /** Page cache recently used, and not: the kernel reclaims the inactive part first. */
+  activeFile: number | null;
+  inactiveFile: number | null;
+  /** Shared memory (/dev/shm, tmpfs, shared anonymous mappings): part of the page cache, yet not reclaimable without swap. */
+  shmem: number | null;
+  /** Memory the kernel allocated for the cgroup (v2 `kernel`, else its parts; v1 memory.kmem.usage_in_bytes). */
+  kernel: number | null;
+  /** The reclaimable part of the kernel's slab caches (dentries, inodes): v2 only. */
+  slabReclaimable: number | null;
+  /** Socket buffers (v2 `sock`; v1 memory.kmem.tcp.usage_in_bytes). */
+  sock: number | null;
+}
+
 export interface MemorySample {
   /** Bytes: working set = usage - inactive file cache, clamped at 0 (host: MemTotal - MemAvailable). */
   used: number | null;
@@ -40,6 +60,8 @@ export interface MemorySample {
   swap: number | null;
   /** Cumulative OOM kills in this cgroup, where the kernel tells. */
   oomKills: number | null;
+  /** What usage is made of; absent on the host source (no cgroup memory.stat). */
+  breakdown?: MemoryBreakdown;
 }
 
 export interface CpuSample {
@@ -117,6 +139,16 @@ const SOURCES: readonly string[] = ['cgroup-v2', 'cgroup-v1', 'host'] satisfies 
 const LIMIT_SOURCES: readonly string[] = ['cgroup', 'env', 'host'] satisfies LimitSource[];
 const PRESSURE_SCOPES: readonly unknown[] = ['cgroup', 'machine', null] satisfies (PressureScope | null)[];
 
+const BREAKDOWN_FIELDS = [
+  'anon',
+  'activeFile',
+  'inactiveFile',
+  'shmem',
+  'kernel',
+  'slabReclaimable',
+  'sock'
+] satisfies (keyof MemoryBreakdown)[];
+
 type Checked = Record<string, unknown>;
 
 /**
@@ -178,6 +210,10 @@ export function sampleProblems(value: unknown): string[] {
       numberOrNull(memory[field], `memory.${field}`);
     }
     oneOf(memory.limitSource, LIMIT_SOURCES, 'memory.limitSource');
+    if (memory.breakdown !== undefined && object(memory.breakdown, 'memory.breakdown', BREAKDOWN_FIELDS)) {
+      const breakdown = memory.breakdown;
+      BREAKDOWN_FIELDS.forEach(field => numberOrNull(breakdown[field], `memory.breakdown.${field}`));
+    }
   }
   const cpuNumbers = ['usageSeconds', 'throttledRatio', 'periods', 'throttledPeriods', 'throttledSeconds'];
   if (object(cpu, 'cpu', ['used', 'limit', 'limitSource', 'hostCpus', ...cpuNumbers])) {
@@ -220,4 +256,55 @@ export function sampleProblems(value: unknown): string[] {
 /** True when `value` has the shape of a version-1 sample (see sampleProblems). */
 export function isSample(value: unknown): value is Sample {
   return sampleProblems(value).length === 0;
+}
+
+/**
+ * One kernel of this Jupyter server, as `GET /api/v1/kernels` finds it: the process whose
+ * command line names the connection file `kernel-<id>.json`, and every process below it.
+ * A kernel that cannot be seen (its process hidden or gone) is not listed; `errors` says why.
+ */
+export interface KernelUsage {
+  /** The kernel id, from `kernel-<id>.json`: what JupyterLab's sessions call the kernel. */
+  id: string;
+  /** The kernel's own process (the root of its tree). */
+  pid: number;
+  /** The root process's command name (`comm`: python3, R, julia, xpython, ...). */
+  command: string;
+  /** Bytes: resident set size summed over the tree (pages shared by forked children counted in each). */
+  rss: number;
+  /** Cores in use by the tree since the previous answer; null on the first answer. */
+  cpu: number | null;
+  /** Processes in the tree, the kernel's own included. */
+  processes: number;
+}
+
+/** `GET /api/v1/kernels`. */
+export interface KernelsResponse {
+  version: 1;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  /** The process whose descendants were searched (the Jupyter server that started the sidecar). */
+  serverPid: number;
+  /** How long the scan took, ms. */
+  scanMs: number;
+  /** Sorted by rss, largest first. */
+  kernels: KernelUsage[];
+  /** Why kernels may be missing altogether (not Linux, unreadable /proc entries). */
+  errors: string[];
+}
+
+/** `POST /api/v1/kernels/<id>/pss`: the proportional set size of one kernel's tree, measured once. */
+export interface KernelPssResponse {
+  version: 1;
+  id: string;
+  /** Bytes: each shared page divided among the processes that map it; null when no process could be read. */
+  pss: number | null;
+  /** Bytes: the same tree's RSS, read in the same pass, for comparison. */
+  rss: number | null;
+  processes: number;
+  /** Processes whose smaps_rollup could not be read (vanished, hidden). */
+  unreadable: number;
+  /** How long the measurement took, ms. */
+  durationMs: number;
+  errors: string[];
 }

@@ -13,6 +13,7 @@
  * A click (or Enter / Space) on the item toggles the details view (detailsView.ts) in a popup
  * (above the item in the status bar, below it in the top bar); Escape closes it.
  */
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type Popup, showPopup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
 import { DetailsView } from './detailsView';
@@ -58,6 +59,8 @@ export interface IUsageItemOptions {
   area: Placement;
   /** Whether the application has a status bar (JupyterLab does, Notebook 7 does not). */
   hasStatusBar: boolean;
+  /** Runs the details view's buttons that lead to other views (the kernel panel); none without it. */
+  commands?: JupyterFrontEnd['commands'] | null;
 }
 
 export class UsageStatusItem extends Widget {
@@ -85,7 +88,7 @@ export class UsageStatusItem extends Widget {
       this._popup.dispose();
       return;
     }
-    const body = new DetailsView(this._model);
+    const body = new DetailsView(this._model, this._options.commands ?? null);
     const popup =
       this._options.area === 'topbar'
         ? showPopupBelow({ body, anchor: this })

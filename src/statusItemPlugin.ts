@@ -15,11 +15,11 @@ export const statusItemPlugin: JupyterFrontEndPlugin<void> = {
   // Optional: Notebook 7 has no status bar (the top-bar item serves it), and a missing required
   // token would be an error in the browser console on every page.
   optional: [IStatusBar],
-  activate: (_: JupyterFrontEnd, model: ICgroupUsageModel, statusBar: IStatusBar | null): void => {
+  activate: (app: JupyterFrontEnd, model: ICgroupUsageModel, statusBar: IStatusBar | null): void => {
     if (!statusBar) {
       return;
     }
-    const item = new UsageStatusItem(model);
+    const item = new UsageStatusItem(model, { area: 'statusbar', hasStatusBar: true, commands: app.commands });
     statusBar.registerStatusItem(STATUS_ITEM_PLUGIN_ID, {
       item,
       align: 'left',

@@ -7,7 +7,7 @@ import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 import type { IDisposable } from '@lumino/disposable';
 import type { IOomKillEvent, UsageState } from './model';
-import type { HistoryResponse, Sample } from './sample';
+import type { HistoryResponse, KernelPssResponse, KernelsResponse, Sample } from './sample';
 import type { IUsageSettings } from './settings';
 
 /**
@@ -21,6 +21,9 @@ export const EARLY_WARNING_PLUGIN_ID = 'jupyterlab-cgroup-usage:early-warning';
 export const TOP_BAR_ITEM_PLUGIN_ID = 'jupyterlab-cgroup-usage:top-bar-item';
 /** The item's name in the top bar's toolbar (schema/plugin.json's `jupyter.lab.toolbars`). */
 export const TOP_BAR_ITEM_NAME = 'cgroup-usage';
+export const KERNEL_USAGE_PLUGIN_ID = 'jupyterlab-cgroup-usage:kernel-usage';
+/** Opens the kernel panel (the details view links to it by this name). */
+export const OPEN_KERNEL_USAGE_COMMAND = 'cgroup-usage:open-kernel-usage';
 
 /** What the model offers its views: the latest figures, the history, and their changes. */
 export interface ICgroupUsageModel {
@@ -71,4 +74,12 @@ export interface ITransport {
   fetchHistory(seconds: number): Promise<HistoryResponse>;
   /** Every new sample as the sidecar takes it, or one per `intervalMs` when given. */
   openStream(handlers: IStreamHandlers, intervalMs?: number): IStream;
+}
+
+/** The sidecar's per-kernel routes, behind an interface for the same reason as ITransport. */
+export interface IKernelTransport {
+  /** `GET kernels`. Rejects with an Error whose message is the reason to show. */
+  fetchKernels(): Promise<KernelsResponse>;
+  /** `POST kernels/<id>/pss`: measures now. */
+  measurePss(id: string): Promise<KernelPssResponse>;
 }

@@ -46,7 +46,17 @@ function readMemory(memory: CgroupLocation, problems: Problems): MemoryFigures {
     limit,
     swap,
     // oom_kill appeared in memory.oom_control with kernel 4.13; older kernels have only the flags.
-    oomKills: readKeyed(file('memory.oom_control'), problems, false).get('oom_kill')
+    oomKills: readKeyed(file('memory.oom_control'), problems, false).get('oom_kill'),
+    breakdown: {
+      anon: stat.get('total_rss', 'rss'),
+      activeFile: stat.get('total_active_file', 'active_file'),
+      inactiveFile,
+      shmem: stat.get('total_shmem', 'shmem'),
+      // Absent where the kernel was booted with cgroup.memory=nokmem.
+      kernel: readParsed(file('memory.kmem.usage_in_bytes'), problems, false, parseInteger, 'an integer'),
+      slabReclaimable: null,
+      sock: readParsed(file('memory.kmem.tcp.usage_in_bytes'), problems, false, parseInteger, 'an integer')
+    }
   };
 }
 

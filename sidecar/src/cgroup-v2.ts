@@ -16,6 +16,13 @@ import { readPressure } from './pressure.js';
 import { tightestQuota } from './quota.js';
 
 const LIMIT = '"max" or an integer';
+/** What memory.stat's `kernel` line sums, for kernels older than 5.18 that lack it. */
+const KERNEL_PARTS = ['kernel_stack', 'pagetables', 'percpu', 'slab'];
+
+/** The sum, or null when any part is unknown. */
+function sumOrNull(parts: (number | null)[]): number | null {
+  return parts.includes(null) ? null : (parts as number[]).reduce((sum, part) => sum + part, 0);
+}
 
 export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScope, problems: Problems): Figures {
   const file = (name: string) => `${cgroup.dir}/${name}`;
@@ -44,7 +51,17 @@ export function readCgroupV2(cgroup: CgroupLocation, pressureScope: PressureScop
       limit: limit('memory.max', parseMaxOrInteger, LIMIT),
       swap: readParsed(file('memory.swap.current'), problems, false, parseInteger, 'an integer'),
       // oom_kill appeared in memory.events with kernel 4.13, before any kernel in use with v2 memory.
-      oomKills: readKeyed(file('memory.events'), problems, false).require('oom_kill')
+      oomKills: readKeyed(file('memory.events'), problems, false).require('oom_kill'),
+      breakdown: {
+        anon: memoryStat.get('anon'),
+        activeFile: memoryStat.get('active_file'),
+        inactiveFile,
+        shmem: memoryStat.get('shmem'),
+        // `kernel` since Linux 5.18; before it, the parts it sums.
+        kernel: memoryStat.get('kernel') ?? sumOrNull(KERNEL_PARTS.map(name => memoryStat.get(name))),
+        slabReclaimable: memoryStat.get('slab_reclaimable'),
+        sock: memoryStat.get('sock')
+      }
     },
     cpu: {
       usageSeconds: usageUsec === null ? null : usageUsec / 1e6,

@@ -9,6 +9,7 @@
 import './noInspector.js';
 import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { KernelScanner } from './kernels.js';
 import { installLastResort, stderrLine } from './lastResort.js';
 import { parseOptions, USAGE, UsageError, type CliOptions } from './options.js';
 import { createReader } from './reader.js';
@@ -29,7 +30,8 @@ async function printOneSample(reader: Reader): Promise<void> {
 
 async function serve(reader: Reader, options: CliOptions): Promise<void> {
   const sampler = new Sampler(reader, options.intervalMs);
-  const server = new SidecarServer(sampler);
+  const kernels = new KernelScanner({ procRoot: options.procRoot, serverPid: options.serverPid });
+  const server = new SidecarServer(sampler, {}, kernels);
   sampler.start();
   const scrape = options.scrape;
   const listening = server

@@ -3,7 +3,7 @@
  * against MEM_LIMIT/CPU_LIMIT and the machine. The caller never branches on the cgroup
  * version: every measurement fills this one shape.
  */
-import type { PidsSample, PressureSample } from '../../src/sample.js';
+import type { MemoryBreakdown, PidsSample, PressureSample } from '../../src/sample.js';
 
 export interface MemoryFigures {
   used: number | null;
@@ -13,6 +13,8 @@ export interface MemoryFigures {
   oomKills: number | null;
   /** Tightest cgroup limit in bytes; Infinity when the cgroup sets none. */
   limit: number;
+  /** What usage is made of (cgroup sources only). */
+  breakdown?: MemoryBreakdown;
   /** The machine's memory when the measurement already read it (host), else read on demand. */
   hostTotal?: number | null;
 }

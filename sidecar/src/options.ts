@@ -21,10 +21,13 @@ Samples this container's CPU and memory from its cgroup files and serves them.
   --proc-root DIR      read /proc from DIR (default /proc)
   --sys-root DIR       read /sys from DIR (default /sys)
   --disk-path PATH     filesystem whose usage is reported (default: the working directory)
+  --server-pid PID     list the kernels below process PID (default: the sidecar's parent,
+                       the Jupyter server that started it)
   --help               show this help
 
 Routes: GET / , /api/v1/metrics, /api/v1/history?seconds=N, /api/v1/stream (WebSocket),
-/api/metrics/v1 (jupyter-resource-usage shape), /metrics (Prometheus).
+/api/metrics/v1 (jupyter-resource-usage shape), /metrics (Prometheus),
+/api/v1/kernels, POST /api/v1/kernels/ID/pss (per-kernel figures).
 Environment: MEM_LIMIT (bytes) and CPU_LIMIT (cores) apply where the cgroup sets no limit.
 `;
 
@@ -44,6 +47,8 @@ export interface CliOptions {
   procRoot: string;
   sysRoot: string;
   diskPath: string;
+  /** The process whose kernels /api/v1/kernels lists. */
+  serverPid: number;
 }
 
 /** A whole number within [min, max], or a UsageError naming the option. */
@@ -92,6 +97,7 @@ export function parseOptions(argv: string[]): CliOptions {
         'proc-root': { type: 'string' },
         'sys-root': { type: 'string' },
         'disk-path': { type: 'string' },
+        'server-pid': { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       }
     }));
@@ -131,6 +137,8 @@ export function parseOptions(argv: string[]): CliOptions {
     intervalMs: wholeNumber('interval', values.interval ?? '1000', MIN_INTERVAL_MS, MAX_INTERVAL_MS),
     procRoot: directory('proc-root', values['proc-root'] ?? '/proc'),
     sysRoot: directory('sys-root', values['sys-root'] ?? '/sys'),
-    diskPath: values['disk-path'] ?? process.cwd()
+    diskPath: values['disk-path'] ?? process.cwd(),
+    serverPid:
+      values['server-pid'] === undefined ? process.ppid : wholeNumber('server-pid', values['server-pid'], 1, 4_194_304)
   };
 }

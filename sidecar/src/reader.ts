@@ -70,7 +70,8 @@ async function readOnce(
       limit: memoryLimit.limit,
       limitSource: memoryLimit.limitSource,
       swap: memory.swap,
-      oomKills: memory.oomKills
+      oomKills: memory.oomKills,
+      ...(memory.breakdown && { breakdown: memory.breakdown })
     },
     cpu: {
       limit: cpuLimit.limit,

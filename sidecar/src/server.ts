@@ -1,7 +1,8 @@
 /**
- * The sidecar's HTTP and WebSocket server (routes in docs/sidecar.md). Every answer comes from
- * the sampler's cache: a request never triggers a read, and each new sample is serialised
- * once and the same bytes are sent to every WebSocket client.
+ * The sidecar's HTTP and WebSocket server (routes in docs/sidecar.md). Every answer about the
+ * container comes from the sampler's cache: such a request never triggers a read, and each new
+ * sample is serialised once and the same bytes are sent to every WebSocket client. The kernel
+ * routes are the exception: they read /proc when asked (kernels.ts, pss.ts), never otherwise.
  */
 import { once } from 'node:events';
 import { chmod, lstat, unlink } from 'node:fs/promises';
@@ -11,6 +12,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ErrorResponse, HistoryResponse, Sample } from '../../src/sample.js';
 import { writeHistory } from './historyStream.js';
+import { KernelScanner } from './kernels.js';
+import { PssBusy, PssMeter } from './pss.js';
 import { toResourceUsageJson } from './resourceUsageJson.js';
 import type { PrometheusExposition } from './prometheus.js';
 import { HISTORY_SECONDS, type Sampler } from './sampler.js';
@@ -18,6 +21,9 @@ import { HISTORY_SECONDS, type Sampler } from './sampler.js';
 export type ListenTarget = { unixSocket: string } | { host: string; port: number };
 
 const STREAM_PATH = '/api/v1/stream';
+/** `POST /api/v1/kernels/<id>/pss`; the id as connection files spell it (kernel ids are UUIDs). */
+const KERNEL_PSS_PATH = /^\/api\/v1\/kernels\/([^/]*)\/pss$/;
+const KERNEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 /** Our requests are one short line of headers and no body: anything slower is a stuck or hostile client. */
 const HEADERS_TIMEOUT_MS = 10_000;
 /** A WebSocket client with more than this queued is too slow: it skips samples until it drains. */
@@ -41,6 +47,8 @@ GET /api/v1/metrics            latest sample (JSON)
 GET /api/v1/history?seconds=N  samples of the last N seconds (JSON)
 GET /api/v1/stream?interval=MS every new sample, or one every MS ms (WebSocket)
 GET /api/metrics/v1            latest sample in jupyter-resource-usage's shape (JSON)
+GET /api/v1/kernels            the Jupyter server's kernels: RSS, CPU, processes (JSON)
+POST /api/v1/kernels/ID/pss    the PSS of one kernel's processes, measured now (JSON)
 GET /metrics                   Prometheus text exposition
 `;
 
@@ -189,7 +197,8 @@ export class SidecarServer {
       (_url, response) =>
         this.withSample(response, sample => sendJson(response, 200, JSON.stringify(toResourceUsageJson(sample))))
     ],
-    ['/metrics', (_url, response) => this.metrics(response)]
+    ['/metrics', (_url, response) => this.metrics(response)],
+    ['/api/v1/kernels', (_url, response) => this.kernelList(response)]
   ]);
   private readonly scrapeRoutes = new Map<string, Route>([['/metrics', (_url, response) => this.metrics(response)]]);
   private socketPath: string | null = null;
@@ -201,9 +210,18 @@ export class SidecarServer {
   /** What each stream client asked for (`?interval=`, 0 for every sample) and the timestamp it was last sent. */
   private readonly pace = new WeakMap<WebSocket, { intervalMs: number; sentAt: number }>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly kernels: KernelScanner;
+  private readonly pss: PssMeter;
 
-  constructor(sampler: Sampler, limits: Partial<ServerLimits> = {}) {
+  /** `kernels` finds the kernels below the Jupyter server; by default below the sidecar's parent in /proc. */
+  constructor(
+    sampler: Sampler,
+    limits: Partial<ServerLimits> = {},
+    kernels = new KernelScanner({ procRoot: '/proc', serverPid: process.ppid })
+  ) {
     this.sampler = sampler;
+    this.kernels = kernels;
+    this.pss = new PssMeter(kernels);
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.heartbeat = setInterval(() => this.ping(), this.limits.pingIntervalMs).unref();
     this.unsubscribe = sampler.onSample(() => this.broadcast());
@@ -282,18 +300,19 @@ export class SidecarServer {
       return;
     }
     const { url, path } = target;
+    const pss = routes === this.routes ? KERNEL_PSS_PATH.exec(path) : null;
     const route = routes.get(path);
-    if (route === undefined) {
+    if (route === undefined && pss === null) {
       sendError(response, 404, `no such route: ${path}`);
       return;
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (route !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Allow', 'GET, HEAD');
       sendError(response, 405, `${request.method} is not allowed on ${path}: use GET`);
       return;
     }
     try {
-      await route(url, response);
+      await (pss !== null ? this.kernelPss(request, response, pss[1]) : route!(url, response));
     } catch (error) {
       if (!response.headersSent) {
         sendError(response, 500, String(error));
@@ -342,6 +361,37 @@ export class SidecarServer {
       await writeHistory(response, `${head}[`, `]${tail}`, range, source, this.limits.historyWriteTimeoutMs);
     } finally {
       this.historyStreams--;
+    }
+  }
+
+  private async kernelList(response: http.ServerResponse): Promise<void> {
+    sendJson(response, 200, JSON.stringify(await this.kernels.scan()));
+  }
+
+  /** Measures on POST only: the figure costs a page-table walk per process, which a GET must not trigger. */
+  private async kernelPss(request: http.IncomingMessage, response: http.ServerResponse, id: string): Promise<void> {
+    if (request.method !== 'POST') {
+      response.setHeader('Allow', 'POST');
+      sendError(response, 405, `${request.method} is not allowed on /api/v1/kernels/<id>/pss: use POST`);
+      return;
+    }
+    if (!KERNEL_ID.test(id)) {
+      sendError(response, 400, `not a kernel id: ${JSON.stringify(id.slice(0, 140))}`);
+      return;
+    }
+    try {
+      const answer = await this.pss.measure(id);
+      if (answer === null) {
+        sendError(response, 404, `no kernel ${id} runs below the Jupyter server`);
+      } else {
+        sendJson(response, 200, JSON.stringify(answer));
+      }
+    } catch (error) {
+      if (!(error instanceof PssBusy)) {
+        throw error;
+      }
+      response.setHeader('Retry-After', '1');
+      sendError(response, 503, error.message);
     }
   }
 

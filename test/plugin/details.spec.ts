@@ -1,4 +1,4 @@
-import { cpuChart, detailRows, memoryChart } from '../../src/details';
+import { breakdownRows, cpuChart, detailRows, memoryChart } from '../../src/details';
 import type { PressureScope } from '../../src/sample';
 import { DEFAULT_SETTINGS } from '../../src/settings';
 import { GiB, makeSample, MiB } from './samples';
@@ -104,5 +104,54 @@ describe('detail rows', () => {
     expect(label('machine')).toBe('Pressure (10 s, whole machine)');
     expect(label('cgroup')).toBe('Pressure (10 s)');
     expect(label(null)).toBe('Pressure (10 s)');
+  });
+});
+
+describe('memory breakdown', () => {
+  const breakdown = {
+    anon: 900 * MiB,
+    activeFile: 200 * MiB,
+    inactiveFile: 100 * MiB,
+    shmem: 64 * MiB,
+    kernel: 12 * MiB,
+    slabReclaimable: 4 * MiB,
+    sock: null
+  };
+
+  it('follows the usage row, one row per part, n/a where the kernel does not say', () => {
+    const rows = detailRows(makeSample({ memory: { breakdown } }), DEFAULT_SETTINGS);
+    const names = rows.map(row => row.name);
+    expect(names.slice(names.indexOf('memoryUsage'), names.indexOf('memoryLimit'))).toEqual([
+      'memoryUsage',
+      'memoryAnon',
+      'memoryPageCache',
+      'memoryShmem',
+      'memoryKernel',
+      'memorySockets'
+    ]);
+    expect(breakdownRows(breakdown).map(row => row.value)).toEqual([
+      '900 MiB',
+      '200 MiB active · 100 MiB inactive',
+      '64.0 MiB',
+      '12.0 MiB (4.0 MiB reclaimable slab)',
+      'n/a'
+    ]);
+  });
+
+  it('is left out without a breakdown (the host source)', () => {
+    expect(breakdownRows(undefined)).toEqual([]);
+    const names = detailRows(makeSample(), DEFAULT_SETTINGS).map(row => row.name);
+    expect(names).not.toContain('memoryAnon');
+  });
+
+  it('reads v1 figures without slab or sockets', () => {
+    const v1 = { ...breakdown, activeFile: null, slabReclaimable: null, kernel: null };
+    expect(breakdownRows(v1).map(row => row.value)).toEqual([
+      '900 MiB',
+      'n/a active · 100 MiB inactive',
+      '64.0 MiB',
+      'n/a',
+      'n/a'
+    ]);
   });
 });

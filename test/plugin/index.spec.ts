@@ -20,9 +20,12 @@ import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import plugins from '../../src/index';
+import { CommandRegistry } from '@lumino/commands';
+import { Signal } from '@lumino/signaling';
 import {
   EARLY_WARNING_PLUGIN_ID,
   ICgroupUsageModel,
+  KERNEL_USAGE_PLUGIN_ID,
   OOM_NOTIFIER_PLUGIN_ID,
   PLUGIN_ID,
   STATUS_ITEM_PLUGIN_ID,
@@ -76,9 +79,10 @@ describe('the exported plugins', () => {
       STATUS_ITEM_PLUGIN_ID,
       TOP_BAR_ITEM_PLUGIN_ID,
       OOM_NOTIFIER_PLUGIN_ID,
-      EARLY_WARNING_PLUGIN_ID
+      EARLY_WARNING_PLUGIN_ID,
+      KERNEL_USAGE_PLUGIN_ID
     ]);
-    const [model, statusItem, topBarItem, oomNotifier, earlyWarning] = plugins;
+    const [model, statusItem, topBarItem, oomNotifier, earlyWarning, kernelUsage] = plugins;
     expect(model.provides).toBe(ICgroupUsageModel);
     expect(statusItem.requires).toEqual([ICgroupUsageModel]);
     expect(statusItem.optional).toEqual([IStatusBar]);
@@ -87,6 +91,7 @@ describe('the exported plugins', () => {
     expect(topBarItem.optional).toEqual([IStatusBar]);
     expect(oomNotifier.requires).toEqual([ICgroupUsageModel]);
     expect(earlyWarning.requires).toEqual([ICgroupUsageModel]);
+    expect(kernelUsage.requires).toEqual([ICgroupUsageModel]);
     expect(plugins.every(plugin => plugin.autoStart === true)).toBe(true);
   });
 });
@@ -107,7 +112,13 @@ describe(PLUGIN_ID, () => {
   let serverSettings: ServerConnection.ISettings;
   let pluginRegistry: PluginRegistry<JupyterFrontEnd>;
 
-  const app = () => ({ serviceManager: { serverSettings } }) as unknown as JupyterFrontEnd;
+  // The kernel panel goes into a shell that never shows it: every count below includes its (zero) requests.
+  const app = () =>
+    ({
+      serviceManager: { serverSettings, sessions: { running: () => [], runningChanged: new Signal({}) } },
+      shell: { add: () => undefined, activateById: () => undefined },
+      commands: new CommandRegistry()
+    }) as unknown as JupyterFrontEnd;
   const item = () => statusBar.node.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
   const topBarItem = () => topBar.node.querySelector('.jp-CgroupUsage-item') as HTMLElement | null;
   const hidden = (node = item()) => node!.classList.contains('lm-mod-hidden');
