@@ -24,6 +24,11 @@ const STREAM_PATH = '/api/v1/stream';
 /** `POST /api/v1/kernels/<id>/pss`; the id as connection files spell it (kernel ids are UUIDs). */
 const KERNEL_PSS_PATH = /^\/api\/v1\/kernels\/([^/]*)\/pss$/;
 const KERNEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/**
+ * For this long after an HTTP request the sampler reads on every tick even while only paced
+ * streams are connected: longer than the usual poll and scrape intervals (5 to 60 s).
+ */
+const REQUEST_DEMAND_MS = 120_000;
 /** Our requests are one short line of headers and no body: anything slower is a stuck or hostile client. */
 const HEADERS_TIMEOUT_MS = 10_000;
 /** A WebSocket client with more than this queued is too slow: it skips samples until it drains. */
@@ -210,6 +215,8 @@ export class SidecarServer {
   /** What each stream client asked for (`?interval=`, 0 for every sample) and the timestamp it was last sent. */
   private readonly pace = new WeakMap<WebSocket, { intervalMs: number; sentAt: number }>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** When the latest HTTP request to a known route came (ms since the epoch; see sampleWanted). */
+  private lastRequestAt = -Infinity;
   private readonly kernels: KernelScanner;
   private readonly pss: PssMeter;
 
@@ -306,6 +313,7 @@ export class SidecarServer {
       sendError(response, 404, `no such route: ${path}`);
       return;
     }
+    this.lastRequestAt = Date.now();
     if (route !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Allow', 'GET, HEAD');
       sendError(response, 405, `${request.method} is not allowed on ${path}: use GET`);
@@ -436,11 +444,13 @@ export class SidecarServer {
   /**
    * Whether the sampler's next tick should read. Yes unless stream clients are connected and
    * every one of them asked for a longer `?interval=` than has passed since its last sample:
-   * the status bar's stream at 5 s then costs one reading per 5 s, not five. Requests are
-   * answered from the latest sample either way.
+   * the status bar's stream at 5 s then costs one reading per 5 s, not five. An HTTP request
+   * (a poll, a Prometheus scrape, a history) brings every tick's reading back for
+   * REQUEST_DEMAND_MS, so that pollers see samples one interval apart. Requests are answered
+   * from the latest sample either way.
    */
   private sampleWanted(now: number): boolean {
-    if (this.wss.clients.size === 0) {
+    if (this.wss.clients.size === 0 || now - this.lastRequestAt < REQUEST_DEMAND_MS) {
       return true;
     }
     for (const client of this.wss.clients) {
@@ -501,7 +511,7 @@ export class SidecarServer {
   }
 
   private broadcast(): void {
-    // Usually nobody streams (the plugin polls): then there is nothing to serialise.
+    // With no tab open (or only pollers) nobody streams: then there is nothing to serialise.
     if (this.wss.clients.size === 0) {
       return;
     }

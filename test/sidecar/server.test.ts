@@ -433,6 +433,29 @@ describe('HTTP and WebSocket server (TCP)', () => {
     paced.socket.terminate();
   });
 
+  it('reads every tick again for two minutes after an HTTP request, paced clients or not', async () => {
+    await harness.takeSample();
+    const ws = base.replace('http', 'ws');
+    const paced = new StreamClient(`${ws}/api/v1/stream?interval=3000`);
+    await paced.received(1);
+    const ticks = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        mock.timers.tick(INTERVAL_MS);
+        await setImmediate(); // the tick's read settles
+      }
+    };
+    assert.equal((await getJson(`${base}/api/v1/metrics`)).status, 200);
+    const afterPoll = harness.reader.reads;
+    await ticks(6);
+    assert.equal(harness.reader.reads - afterPoll, 6);
+    // 120 s after the request only the paced client's due samples are read again.
+    await ticks(120);
+    const quiet = harness.reader.reads;
+    await ticks(9);
+    assert.equal(harness.reader.reads - quiet, 3);
+    paced.socket.terminate();
+  });
+
   it('refuses a stream upgrade whose interval is not a whole number from 1 to 3600000 with 400 and the reason', async () => {
     for (const interval of ['abc', '0', '-5', '1.5', '1e3', '', '3600001', '99999999999999999999']) {
       const client = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream?interval=${interval}`);
