@@ -8,6 +8,9 @@ export const EXCEED_1_GIB = `x = b"\\x01" * ${Math.round(1.5 * 2 ** 30)}\nprint(
 /** JupyterLab's notification toasts (Notebook 7 shows the same). */
 export const OOM_NOTIFICATION = '.jp-Notification-Toast-warning, .Toastify__toast';
 
+/** The notebook shown: tabs restored from a workspace are in the page too, hidden. */
+const CURRENT_NOTEBOOK = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook';
+
 async function api(lab: LabInfo, path: string, init: RequestInit = {}): Promise<Response> {
   const response = await fetch(`${lab.url}api/${path}`, {
     ...init,
@@ -37,13 +40,13 @@ export async function createNotebook(lab: LabInfo, name: string, source: string)
 export async function openNotebook(page: Page, lab: LabInfo, name: string, workspace?: string): Promise<void> {
   const app = workspace ? `lab/workspaces/${workspace}` : 'lab';
   await page.goto(`${lab.url}${app}/tree/${name}?token=${lab.token}`);
-  await expect(page.locator('.jp-Notebook .jp-Cell').first()).toBeVisible({ timeout: 60000 });
+  await expect(page.locator(`${CURRENT_NOTEBOOK} .jp-Cell`).first()).toBeVisible({ timeout: 60000 });
   await expect(page.locator('#jp-main-statusbar')).toContainText('Idle', { timeout: 60000 });
 }
 
 /** Runs the first cell the way a user does: select it, Shift+Enter. */
 export async function runFirstCell(page: Page): Promise<void> {
-  await page.locator('.jp-Notebook .jp-Cell .jp-InputArea-editor').first().click();
+  await page.locator(`${CURRENT_NOTEBOOK} .jp-Cell .jp-InputArea-editor`).first().click();
   await page.keyboard.press('Shift+Enter');
 }
 

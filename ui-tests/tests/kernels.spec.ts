@@ -17,24 +17,29 @@ const ALLOCATION = 300 * MiB;
 const PANEL = '.jp-CgroupUsage-kernels';
 const PANEL_TAB = '.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="jp-CgroupUsage-kernels"]';
 
-/** Counts the page's requests to the sidecar: kernel lists and status-bar polls. */
-function countRequests(page: Page): { kernels: number; metrics: number } {
-  const counts = { kernels: 0, metrics: 0 };
+/** Counts the page's kernel-list requests and the status bar's updates (frames of its stream or polls). */
+function countRequests(page: Page): { kernels: number; updates: number } {
+  const counts = { kernels: 0, updates: 0 };
   page.on('request', request => {
     const path = new URL(request.url()).pathname;
     if (path.endsWith('/cgroup-usage/api/v1/kernels')) {
       counts.kernels++;
     } else if (path.endsWith('/cgroup-usage/api/v1/metrics')) {
-      counts.metrics++;
+      counts.updates++;
+    }
+  });
+  page.on('websocket', socket => {
+    if (new URL(socket.url()).pathname.endsWith('/cgroup-usage/api/v1/stream')) {
+      socket.on('framereceived', () => counts.updates++);
     }
   });
   return counts;
 }
 
-/** Lets `polls` more status-bar polls happen: the window in which a closed panel must ask nothing. */
-async function whileStatusBarPolls(counts: { metrics: number }, polls: number): Promise<void> {
-  const target = counts.metrics + polls;
-  await expect.poll(() => counts.metrics, { timeout: 60000 }).toBeGreaterThanOrEqual(target);
+/** Lets `updates` more status-bar updates happen: the window in which a closed panel must ask nothing. */
+async function whileStatusBarUpdates(counts: { updates: number }, updates: number): Promise<void> {
+  const target = counts.updates + updates;
+  await expect.poll(() => counts.updates, { timeout: 60000 }).toBeGreaterThanOrEqual(target);
 }
 
 async function rssOf(page: Page, title: string): Promise<number> {
@@ -50,10 +55,11 @@ test('the kernel panel names the notebook that allocated 300 MiB first, and asks
   await createNotebook(lab, 'kernels-big.ipynb', `x = b"\\x01" * ${ALLOCATION}\nprint("allocated", len(x))`);
   const counts = countRequests(page);
   try {
-    await openNotebook(page, lab, 'kernels-small.ipynb');
-    await openNotebook(page, lab, 'kernels-big.ipynb');
+    // A workspace of its own: both notebooks stay open in it, and later tests do not get them restored.
+    await openNotebook(page, lab, 'kernels-small.ipynb', 'kernels');
+    await openNotebook(page, lab, 'kernels-big.ipynb', 'kernels');
     await waitForFigures(page);
-    await whileStatusBarPolls(counts, 2);
+    await whileStatusBarUpdates(counts, 2);
     expect(counts.kernels).toBe(0);
 
     // Before the allocation: both kernels listed, about the same size.
@@ -96,7 +102,7 @@ test('the kernel panel names the notebook that allocated 300 MiB first, and asks
     await page.locator(PANEL_TAB).click();
     await expect(panel).toBeHidden();
     const closedAt = counts.kernels;
-    await whileStatusBarPolls(counts, 2);
+    await whileStatusBarUpdates(counts, 2);
     expect(counts.kernels).toBe(closedAt);
 
     // The command palette opens it again, and the requests resume.
