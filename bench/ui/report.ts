@@ -38,6 +38,15 @@ const ms = (value: number): string => (Number.isNaN(value) ? '–' : value >= 10
 const seconds = (value: number | null): string => (value === null ? '–' : value.toFixed(2));
 const megabytes = (value: number | null): string => (value === null ? '–' : (value / 2 ** 20).toFixed(0));
 
+/** The Markdown row under a table's header: one `---` per column. */
+function separatorRow(header: string): string {
+  return `|${header
+    .split('|')
+    .slice(1, -1)
+    .map(() => '---')
+    .join('|')}|`;
+}
+
 /** Grid order: GB, N, K, then setup, then run. */
 function byCase(a: CaseResult, b: CaseResult): number {
   return a.gb - b.gb || a.n - b.n || a.k - b.k || a.setup.localeCompare(b.setup) || a.run - b.run;
@@ -48,11 +57,7 @@ export function tableRows(results: CaseResult[]): string[] {
     '| setup | GB | N | K | run | keys | echo p50 ms | p95 | p99 | max | keys > 100 ms | metrics req median ms | max | server CPU s | sidecar CPU s | sidecar RSS MB |';
   return [
     header,
-    `|${header
-      .split('|')
-      .slice(1, -1)
-      .map(() => '---')
-      .join('|')}|`,
+    separatorRow(header),
     ...[...results]
       .sort(byCase)
       .map(r =>
@@ -126,11 +131,7 @@ export function updateRows(updates: UpdatesResult[]): string[] {
     '| setup | K | window s | updates | requests or messages | server CPU s | sidecar CPU s | server ms / update (less C) | sidecar ms / update | load start / end | failures |';
   return [
     header,
-    `|${header
-      .split('|')
-      .slice(1, -1)
-      .map(() => '---')
-      .join('|')}|`,
+    separatorRow(header),
     ...updates.map(
       u =>
         `| ${[

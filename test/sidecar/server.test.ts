@@ -56,6 +56,14 @@ class Harness {
   }
 }
 
+/** Lets `count` sampling intervals pass on the mocked clock, each tick's read settling. */
+async function tickIntervals(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    mock.timers.tick(INTERVAL_MS);
+    await setImmediate();
+  }
+}
+
 /** Collects a WebSocket client's messages and lets a test wait for the n-th. */
 class StreamClient {
   readonly messages: Sample[] = [];
@@ -410,14 +418,8 @@ describe('HTTP and WebSocket server (TCP)', () => {
     const ws = base.replace('http', 'ws');
     const paced = new StreamClient(`${ws}/api/v1/stream?interval=3000`);
     await paced.received(1);
-    const ticks = async (count: number): Promise<void> => {
-      for (let i = 0; i < count; i++) {
-        mock.timers.tick(INTERVAL_MS);
-        await setImmediate(); // the tick's read settles
-      }
-    };
     const before = harness.reader.reads;
-    await ticks(9);
+    await tickIntervals(9);
     assert.equal(harness.reader.reads - before, 3);
     await paced.received(4);
     const gaps = paced.messages.slice(1).map((sample, i) => sample.timestamp - (paced.messages[i] as Sample).timestamp);
@@ -427,7 +429,7 @@ describe('HTTP and WebSocket server (TCP)', () => {
     const every = new StreamClient(`${ws}/api/v1/stream`);
     await every.received(1);
     const withEvery = harness.reader.reads;
-    await ticks(3);
+    await tickIntervals(3);
     assert.equal(harness.reader.reads - withEvery, 3);
     every.socket.terminate();
     paced.socket.terminate();
@@ -438,20 +440,14 @@ describe('HTTP and WebSocket server (TCP)', () => {
     const ws = base.replace('http', 'ws');
     const paced = new StreamClient(`${ws}/api/v1/stream?interval=3000`);
     await paced.received(1);
-    const ticks = async (count: number): Promise<void> => {
-      for (let i = 0; i < count; i++) {
-        mock.timers.tick(INTERVAL_MS);
-        await setImmediate(); // the tick's read settles
-      }
-    };
     assert.equal((await getJson(`${base}/api/v1/metrics`)).status, 200);
     const afterPoll = harness.reader.reads;
-    await ticks(6);
+    await tickIntervals(6);
     assert.equal(harness.reader.reads - afterPoll, 6);
     // 120 s after the request only the paced client's due samples are read again.
-    await ticks(120);
+    await tickIntervals(120);
     const quiet = harness.reader.reads;
-    await ticks(9);
+    await tickIntervals(9);
     assert.equal(harness.reader.reads - quiet, 3);
     paced.socket.terminate();
   });
