@@ -34,7 +34,10 @@ const GOAL_RATIO = 1.2;
 /** Ours against jupyterlab-resource-monitor-extension (D): at most half its server CPU per update. */
 const UPDATE_GOAL_RATIO = 0.5;
 
-const ms = (value: number): string => (Number.isNaN(value) ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1));
+/** NaN (no value) is written to ui-results.json as null: both print as a dash, also in --render. */
+const missing = (value: number | null): value is null => value === null || Number.isNaN(value);
+const ms = (value: number | null): string =>
+  missing(value) ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1);
 const seconds = (value: number | null): string => (value === null ? '–' : value.toFixed(2));
 const megabytes = (value: number | null): string => (value === null ? '–' : (value / 2 ** 20).toFixed(0));
 
@@ -142,7 +145,7 @@ export function updateRows(updates: UpdatesResult[]): string[] {
           u.serverHits,
           seconds(u.serverCpu),
           seconds(u.sidecarCpu),
-          Number.isNaN(u.serverMsPerUpdate) ? '–' : u.serverMsPerUpdate.toFixed(2),
+          missing(u.serverMsPerUpdate) ? '–' : u.serverMsPerUpdate.toFixed(2),
           u.sidecarMsPerUpdate === null ? '–' : u.sidecarMsPerUpdate.toFixed(2),
           u.load.map(value => value.toFixed(2)).join(' / '),
           u.failures
