@@ -12,8 +12,9 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/',
       'lib/',
-      '.venv/',
-      '.venv-*/',
+      // The test command's venvs and bench/.venv (JupyterLab's schemas and bundles inside).
+      '**/.venv/',
+      '**/.venv-*/',
       '.cache/',
       'artifacts/',
       'jupyterlab_cgroup_usage/labextension/',
