@@ -235,8 +235,8 @@ export function parsePressure(text: string): Pressure | null {
   return { some, full: full ?? null };
 }
 
-/** USER_HZ: the unit of /proc/stat, 100 on every Linux architecture that matters. */
-const USER_HZ = 100;
+/** USER_HZ: the unit of the CPU times in /proc/stat and /proc/<pid>/stat, 100 on every Linux architecture that matters. */
+export const USER_HZ = 100;
 
 /**
  * The first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal guest

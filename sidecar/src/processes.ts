@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { USER_HZ } from './parse.js';
 
 /** What `/proc/<pid>/stat` says about one process. */
 export interface ProcessStat {
@@ -97,7 +98,7 @@ export interface SystemConstants {
 }
 
 /** Linux's values on every architecture Jupyter runs on, for a root without `self/auxv` (fixtures). */
-export const DEFAULT_CONSTANTS: SystemConstants = { pageSize: 4096, clockTicks: 100 };
+export const DEFAULT_CONSTANTS: SystemConstants = { pageSize: 4096, clockTicks: USER_HZ };
 
 /**
  * The page size and clock tick rate from the auxiliary vector the kernel gave this process
